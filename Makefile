@@ -1,0 +1,66 @@
+# certgraph — plain GNU make. `make` builds build/, `make test` runs every test, `make run` starts the stack.
+CC      ?= cc
+PKGS    := fcgi yajl libpq libcrypto
+CFLAGS  ?= -O2 -g
+# The project's own flags stay even when CFLAGS is given on the command line.
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -lyajl -lpq -lcrypto)
+TEST_LDLIBS := $(shell pkg-config --libs criterion libcurl 2>/dev/null || echo -lcriterion -lcurl)
+
+B       := build
+MAINS   := src/certgraphd.c src/certgraphctl.c
+LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*.c src/entities/*.c))
+LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o) $(B)/migrations.o
+UNIT    := $(wildcard tests/unit/*.c)
+INTEG   := $(wildcard tests/integration/*.c)
+SQL     := $(sort $(wildcard sql/*.sql))
+
+.PHONY: all test unit-test asan-test integration-test run up down clean deps
+all: $(B)/certgraphd $(B)/certgraphctl
+
+$(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Migrations are compiled into certgraphctl so a deployed binary carries its own schema.
+$(B)/migrations.c: $(SQL) scripts/embed-sql.sh
+	@mkdir -p $(B)
+	sh scripts/embed-sql.sh $(SQL) > $@
+$(B)/migrations.o: $(B)/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/certgraphd: $(B)/src/certgraphd.o $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/certgraphctl: $(B)/src/certgraphctl.o $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/unit-tests: $(UNIT:%.c=$(B)/%.o) $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+$(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+unit-test: deps $(B)/unit-tests
+	$(B)/unit-tests
+
+# The same unit tests, rebuilt with AddressSanitizer and UBSan in a separate tree.
+asan-test: deps
+	$(MAKE) B=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" build/asan/unit-tests build/asan/certgraphd build/asan/certgraphctl
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
+
+integration-test: deps all $(B)/integration-tests
+	sh tests/integration/run.sh $(B)
+
+test: unit-test asan-test integration-test
+
+run: deps all
+	sh scripts/stack.sh run
+up: deps all
+	sh scripts/stack.sh up
+down:
+	sh scripts/stack.sh down
+
+clean:
+	rm -rf build

@@ -1,0 +1,18 @@
+/* certgraphd's configuration, read in one place: defaults, then environment, then flags. */
+#ifndef CERTGRAPH_CONFIG_H
+#define CERTGRAPH_CONFIG_H
+#include <stddef.h>
+#include "auth.h"
+
+typedef struct config {
+    const char *listen;        /* unix socket path, or host:port */
+    int workers;               /* preforked workers */
+    long max_requests;         /* a worker is recycled after this many requests; 0 never */
+    int drain_seconds;         /* on SIGTERM, in-flight requests get this long before SIGKILL */
+    const char *db;            /* libpq connection string */
+    auth_settings auth;
+} config;
+
+/* 0 on success; -1 with a message in err (also for --help, with err holding the usage). */
+int config_load(config *c, int argc, char **argv, char *err, size_t errlen);
+#endif

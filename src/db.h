@@ -1,0 +1,27 @@
+/* All database access: one libpq connection per worker, every statement prepared at connect time,
+ * reconnect after PostgreSQL restarts. */
+#ifndef CERTGRAPH_DB_H
+#define CERTGRAPH_DB_H
+#include <stdbool.h>
+#include <libpq-fe.h>
+#include "entity.h"
+#include "sql.h"
+
+typedef struct db db;
+
+typedef enum db_status {
+    DB_OK,
+    DB_UNAVAILABLE,   /* no connection, or it broke mid-statement: 503 */
+    DB_BAD_VALUE,     /* PostgreSQL rejected a value (class 22): 400 */
+    DB_FAILED         /* anything else: 500 */
+} db_status;
+
+/* Does not connect yet; the first db_run does. Returns NULL only if statements cannot be built. */
+db *db_new(const char *conninfo);
+void db_free(db *d);
+
+/* Runs entity e's prepared statement op. A read (idempotent) that finds the connection broken is
+ * retried once on a fresh one; a write is not, since it may have committed. On DB_OK *out holds the
+ * result, which the caller PQclear()s. */
+db_status db_run(db *d, const entity *e, sql_op op, const char *const *params, bool idempotent, PGresult **out);
+#endif

@@ -1,0 +1,66 @@
+/* One table per Graph entity drives JSON reading and writing, validation, SQL and routing.
+ * A new entity is a table in src/entities/ plus a migration, not new handler code. */
+#ifndef CERTGRAPH_ENTITY_H
+#define CERTGRAPH_ENTITY_H
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum edm_type {
+    EDM_STRING,
+    EDM_BINARY,            /* base64 in JSON, bytea in PostgreSQL */
+    EDM_DATETIMEOFFSET,    /* ISO 8601 with Z or offset; timestamptz */
+    EDM_INT32,
+    EDM_ENUM               /* member names; a PostgreSQL enum type */
+} edm_type;
+
+enum {
+    PROP_NULLABLE  = 1 << 0,
+    PROP_READONLY  = 1 << 1,   /* ignored in bodies the way Graph ignores id */
+    PROP_WRITEONLY = 1 << 2,   /* accepted, never stored or returned (reads null) */
+    PROP_KEY       = 1 << 3,
+    PROP_FILTERABLE = 1 << 4,
+};
+
+typedef struct edm_enum {
+    const char *name;            /* microsoft.graph.certificateStatus */
+    const char *sql_type;        /* certificate_status */
+    const char *const *members;  /* NULL-terminated; the first is the default */
+} edm_enum;
+
+typedef struct property {
+    const char *name;            /* Graph name, e.g. certificateRevokeStatus */
+    const char *column;          /* SQL column, NULL for write-only properties */
+    edm_type type;
+    unsigned flags;
+    const edm_enum *enumeration; /* EDM_ENUM only */
+    /* Index of a property whose change stamps this one with now() unless the body sets it; -1 none. */
+    int stamped_by;
+} property;
+
+enum { VERSION_V1 = 1 << 0, VERSION_BETA = 1 << 1 };
+
+typedef struct entity {
+    const char *type_name;       /* microsoft.graph.enterpriseCodeSigningCertificate */
+    const char *parent_segment;  /* deviceAppManagement */
+    const char *segment;         /* enterpriseCodeSigningCertificates */
+    const char *table;           /* SQL table */
+    bool singleton;              /* one per tenant, no key segment */
+    unsigned versions;
+    const char *read_scopes[3];  /* any one grants GET */
+    const char *write_scopes[2]; /* any one grants POST/PATCH/DELETE */
+    const property *props;
+    int nprops;
+} entity;
+
+extern const entity enterprise_code_signing_certificate_entity;
+extern const entity symantec_code_signing_certificate_entity;
+extern const entity managed_all_device_certificate_state_entity;
+
+/* Every served entity, NULL-terminated. */
+extern const entity *const certgraph_entities[];
+
+/* -1 when the entity has no such property (exact, case-sensitive match as Graph's JSON is). */
+int entity_property_index(const entity *e, const char *name, size_t len);
+/* Number of stored (column-backed) properties, id included. */
+int entity_column_count(const entity *e);
+#endif

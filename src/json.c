@@ -1,0 +1,296 @@
+#include "json.h"
+
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "values.h"
+
+/* ---- writer ---------------------------------------------------------------------------------- */
+
+struct json_writer {
+    yajl_gen g;
+};
+
+static void write_to_strbuf(void *ctx, const char *s, size_t n)
+{
+    sb_add(ctx, s, n);
+}
+
+json_writer *json_writer_new(strbuf *out)
+{
+    json_writer *w = arena_alloc(out->a, sizeof *w);
+    w->g = yajl_gen_alloc(NULL);
+    yajl_gen_config(w->g, yajl_gen_print_callback, write_to_strbuf, out);
+    return w;
+}
+
+void json_writer_free(json_writer *w)
+{
+    if (w) yajl_gen_free(w->g);
+}
+
+void json_begin_object(json_writer *w) { yajl_gen_map_open(w->g); }
+void json_end_object(json_writer *w) { yajl_gen_map_close(w->g); }
+void json_begin_array(json_writer *w) { yajl_gen_array_open(w->g); }
+void json_end_array(json_writer *w) { yajl_gen_array_close(w->g); }
+void json_key(json_writer *w, const char *key) { json_string(w, key); }
+void json_string(json_writer *w, const char *s) { json_string_n(w, s, strlen(s)); }
+void json_string_n(json_writer *w, const char *s, size_t n) { yajl_gen_string(w->g, (const unsigned char *)s, n); }
+void json_number(json_writer *w, const char *digits) { yajl_gen_number(w->g, digits, strlen(digits)); }
+void json_null(json_writer *w) { yajl_gen_null(w->g); }
+
+/* ---- reader ---------------------------------------------------------------------------------- */
+
+/* Entity properties are all scalars; annotations we ignore may hold structures, within reason. */
+#define IGNORED_VALUE_MAX_DEPTH 32
+
+typedef enum { AT_NONE, AT_PROPERTY, AT_ODATA_TYPE, AT_IGNORED } key_kind;
+
+typedef struct reader {
+    arena *a;
+    const entity *e;
+    prop_value *values;
+    const char *message;    /* set on the first error; the parse is then cancelled */
+    int depth;              /* 1 inside the top-level object */
+    bool seen_object;
+    key_kind kind;
+    int prop;               /* AT_PROPERTY: index into e->props */
+    int ignored_depth;      /* AT_IGNORED: nesting inside the ignored value */
+    /* keys seen at the top level, for duplicate detection */
+    const char **keys;
+    size_t *key_lens;
+    size_t nkeys, cap_keys;
+} reader;
+
+static int fail(reader *r, const char *message)
+{
+    if (!r->message) r->message = message;
+    return 0;
+}
+
+static const char *short_type(const entity *e)
+{
+    return e->type_name;
+}
+
+static int wrong_type(reader *r)
+{
+    const property *p = &r->e->props[r->prop];
+    return fail(r, arena_printf(r->a, "Cannot convert the literal to the expected type for property '%s' of type '%s'.",
+                                p->name,
+                                p->type == EDM_STRING ? "Edm.String" :
+                                p->type == EDM_BINARY ? "Edm.Binary" :
+                                p->type == EDM_DATETIMEOFFSET ? "Edm.DateTimeOffset" :
+                                p->type == EDM_INT32 ? "Edm.Int32" : p->enumeration->name));
+}
+
+/* A value has arrived at the top level: returns 1 if the reader is inside an ignored annotation. */
+static bool in_ignored(reader *r)
+{
+    return r->depth > 1 || r->kind == AT_IGNORED;
+}
+
+static int store(reader *r, const char *s, size_t n, bool is_null)
+{
+    prop_value *v = &r->values[r->prop];
+    v->present = true;
+    v->is_null = is_null;
+    v->text = is_null ? NULL : arena_strndup(r->a, s, n);
+    v->len = is_null ? 0 : n;
+    r->kind = AT_NONE;
+    return 1;
+}
+
+static int on_null(void *ctx)
+{
+    reader *r = ctx;
+    if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
+    if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
+    if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
+    const property *p = &r->e->props[r->prop];
+    if (!(p->flags & PROP_NULLABLE) && !(p->flags & PROP_READONLY))
+        return fail(r, arena_printf(r->a, "A null value was found for the property named '%s', which has the expected type '%s'. The expected type does not allow null values.",
+                                    p->name, p->type == EDM_ENUM ? p->enumeration->name :
+                                    p->type == EDM_INT32 ? "Edm.Int32" :
+                                    p->type == EDM_DATETIMEOFFSET ? "Edm.DateTimeOffset" : "Edm.String"));
+    return store(r, NULL, 0, true);
+}
+
+static int on_boolean(void *ctx, int b)
+{
+    (void)b;
+    reader *r = ctx;
+    if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
+    if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
+    if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
+    return wrong_type(r);
+}
+
+static int on_number(void *ctx, const char *s, size_t n)
+{
+    reader *r = ctx;
+    if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
+    if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
+    if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
+    const property *p = &r->e->props[r->prop];
+    if (p->type != EDM_INT32) return wrong_type(r);
+    if (!value_int32_valid(s, n))
+        return fail(r, arena_printf(r->a, "The value for property '%s' is not a valid Edm.Int32.", p->name));
+    return store(r, s, n, false);
+}
+
+static bool odata_type_matches(const entity *e, const char *s, size_t n)
+{
+    if (n > 0 && s[0] == '#') { s++; n--; }
+    return strlen(e->type_name) == n && memcmp(e->type_name, s, n) == 0;
+}
+
+static int on_string(void *ctx, const unsigned char *us, size_t n)
+{
+    reader *r = ctx;
+    const char *s = (const char *)us;
+    if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
+    if (r->kind == AT_ODATA_TYPE) {
+        r->kind = AT_NONE;
+        if (!odata_type_matches(r->e, s, n))
+            return fail(r, arena_printf(r->a, "A type named '%.*s' could not be resolved by the model; expected '#%s'.",
+                                        (int)(n > 200 ? 200 : n), s, r->e->type_name));
+        return 1;
+    }
+    if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
+    const property *p = &r->e->props[r->prop];
+    if (memchr(s, '\0', n))
+        return fail(r, arena_printf(r->a, "The value for property '%s' contains a NUL character.", p->name));
+    switch (p->type) {
+    case EDM_STRING:
+        break;
+    case EDM_BINARY:
+        if (!value_base64_valid(s, n))
+            return fail(r, arena_printf(r->a, "The value for property '%s' is not valid base64 (Edm.Binary).", p->name));
+        break;
+    case EDM_DATETIMEOFFSET:
+        if (!value_datetime_valid(s, n))
+            return fail(r, arena_printf(r->a, "The value for property '%s' is not a valid Edm.DateTimeOffset; "
+                                              "use ISO 8601 with Z or an offset, e.g. 2026-11-24T16:30:00Z.", p->name));
+        break;
+    case EDM_INT32:
+        return wrong_type(r);
+    case EDM_ENUM:
+        if (value_enum_member(p->enumeration, s, n) < 0)
+            return fail(r, arena_printf(r->a, "The value for property '%s' is not a member of %s.", p->name,
+                                        p->enumeration->name));
+        break;
+    }
+    return store(r, s, n, false);
+}
+
+static bool remember_key(reader *r, const char *k, size_t n)
+{
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (r->key_lens[i] == n && memcmp(r->keys[i], k, n) == 0) return false;
+    if (r->nkeys == r->cap_keys) {
+        size_t cap = r->cap_keys ? r->cap_keys * 2 : 32;
+        const char **keys = arena_alloc(r->a, cap * sizeof *keys);
+        size_t *lens = arena_alloc(r->a, cap * sizeof *lens);
+        if (r->nkeys) {
+            memcpy(keys, r->keys, r->nkeys * sizeof *keys);
+            memcpy(lens, r->key_lens, r->nkeys * sizeof *lens);
+        }
+        r->keys = keys;
+        r->key_lens = lens;
+        r->cap_keys = cap;
+    }
+    r->keys[r->nkeys] = k;
+    r->key_lens[r->nkeys] = n;
+    r->nkeys++;
+    return true;
+}
+
+static int on_map_key(void *ctx, const unsigned char *uk, size_t n)
+{
+    reader *r = ctx;
+    const char *k = (const char *)uk;
+    if (r->depth > 1) return 1;
+    /* yajl's buffer is reused, so the key is copied before it is remembered */
+    const char *copy = arena_strndup(r->a, k, n);
+    if (!remember_key(r, copy, n))
+        return fail(r, arena_printf(r->a, "The property '%.*s' appears more than once in the request body.",
+                                    (int)(n > 200 ? 200 : n), copy));
+    if (n == 11 && memcmp(k, "@odata.type", 11) == 0) { r->kind = AT_ODATA_TYPE; return 1; }
+    if (memchr(k, '@', n)) { r->kind = AT_IGNORED; return 1; }   /* other instance annotations */
+    int i = entity_property_index(r->e, k, n);
+    if (i < 0)
+        return fail(r, arena_printf(r->a, "Property '%.*s' does not exist on type '%s'.",
+                                    (int)(n > 200 ? 200 : n), copy, short_type(r->e)));
+    r->kind = AT_PROPERTY;
+    r->prop = i;
+    return 1;
+}
+
+static int open_container(reader *r)
+{
+    if (r->depth == 0) {
+        return fail(r, "The request body must be a JSON object.");
+    }
+    if (r->kind == AT_PROPERTY && r->depth == 1) return wrong_type(r);
+    if (r->kind == AT_ODATA_TYPE && r->depth == 1) return fail(r, "The @odata.type annotation must name the entity's type.");
+    if (r->depth > IGNORED_VALUE_MAX_DEPTH) return fail(r, "The request body is nested too deeply.");
+    r->depth++;
+    return 1;
+}
+
+static int close_container(reader *r)
+{
+    r->depth--;
+    if (r->depth == 1) r->kind = AT_NONE;
+    return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+    reader *r = ctx;
+    if (r->depth == 0 && !r->seen_object) {
+        r->seen_object = true;
+        r->depth = 1;
+        return 1;
+    }
+    return open_container(r);
+}
+
+static int on_end_map(void *ctx) { return close_container(ctx); }
+static int on_start_array(void *ctx) { return open_container(ctx); }
+static int on_end_array(void *ctx) { return close_container(ctx); }
+
+static const yajl_callbacks reader_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_map_key,
+    .yajl_end_map = on_end_map,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end_array,
+};
+
+bool json_read_entity(arena *a, const entity *e, const char *body, size_t len,
+                      prop_value *values, const char **message)
+{
+    reader r = { .a = a, .e = e, .values = values, .kind = AT_NONE, .prop = -1 };
+    memset(values, 0, (size_t)e->nprops * sizeof *values);
+    yajl_handle h = yajl_alloc(&reader_callbacks, NULL, &r);
+    yajl_status st = yajl_parse(h, (const unsigned char *)body, len);
+    if (st == yajl_status_ok) st = yajl_complete_parse(h);
+    yajl_free(h);
+    if (r.message) {
+        *message = r.message;
+        return false;
+    }
+    if (st != yajl_status_ok || !r.seen_object) {
+        *message = len == 0 ? "The request body is empty; a JSON object is expected."
+                            : "The request body is not valid JSON (or not UTF-8).";
+        return false;
+    }
+    return true;
+}

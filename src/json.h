@@ -1,0 +1,36 @@
+/* JSON in and out with yajl: a writer into a strbuf, and the strict reader for entity bodies. */
+#ifndef CERTGRAPH_JSON_H
+#define CERTGRAPH_JSON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "arena.h"
+#include "entity.h"
+
+typedef struct json_writer json_writer;
+
+json_writer *json_writer_new(strbuf *out);
+void json_writer_free(json_writer *w);
+void json_begin_object(json_writer *w);
+void json_end_object(json_writer *w);
+void json_begin_array(json_writer *w);
+void json_end_array(json_writer *w);
+void json_key(json_writer *w, const char *key);
+void json_string(json_writer *w, const char *s);
+void json_string_n(json_writer *w, const char *s, size_t n);
+void json_number(json_writer *w, const char *digits);   /* already-validated number text */
+void json_null(json_writer *w);
+
+/* One property as it came in a body: the canonical text to store, or null. */
+typedef struct prop_value {
+    bool present;
+    bool is_null;
+    const char *text;     /* NUL-terminated copy in the arena; NULL when is_null */
+    size_t len;
+} prop_value;
+
+/* Parses a request body for entity e into values[e->nprops]. Every rule of API.md §3 is checked here:
+ * an object, valid UTF-8, no duplicates, no unknown properties, the right JSON type and range for each
+ * property, @odata.type naming e. Returns true, or false with *message set (arena text). */
+bool json_read_entity(arena *a, const entity *e, const char *body, size_t len,
+                      prop_value *values, const char **message);
+#endif

@@ -1,0 +1,129 @@
+#include "prefork.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+#define MAX_WORKERS 1024
+
+static pid_t workers[MAX_WORKERS];
+static int nworkers;
+static volatile sig_atomic_t stopping;
+
+static void signal_workers(int sig)
+{
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i] > 0) kill(workers[i], sig);
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+    signal_workers(SIGTERM);   /* kill() is async-signal-safe; workers drain on their own */
+}
+
+static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        _exit(worker_run(cfg, auth, listen_fd));
+    }
+    if (pid < 0) fprintf(stderr, "certgraphd: fork: %s\n", strerror(errno));
+    return pid;
+}
+
+static int slot_of(pid_t pid)
+{
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i] == pid) return i;
+    return -1;
+}
+
+static int alive(void)
+{
+    int n = 0;
+    for (int i = 0; i < nworkers; i++) n += workers[i] > 0;
+    return n;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
+{
+    nworkers = cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+
+    time_t started[MAX_WORKERS];
+    for (int i = 0; i < nworkers && !stopping; i++) {
+        workers[i] = spawn(cfg, auth, listen_fd);
+        started[i] = time(NULL);
+    }
+    fprintf(stderr, "certgraphd: %d workers on %s\n", nworkers, cfg->listen);
+
+    while (!stopping) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno != EINTR) sleep_ms(100);
+            continue;
+        }
+        int slot = slot_of(pid);
+        if (slot < 0) continue;
+        workers[slot] = 0;
+        if (stopping) break;
+        if (WIFSIGNALED(status))
+            fprintf(stderr, "certgraphd: worker %d killed by signal %d; replacing it\n", (int)pid, WTERMSIG(status));
+        else if (WEXITSTATUS(status) != 0)
+            fprintf(stderr, "certgraphd: worker %d exited with %d; replacing it\n", (int)pid, WEXITSTATUS(status));
+        /* A worker that dies at once would die again: pace the respawns. */
+        if (time(NULL) - started[slot] < 1) sleep_ms(500);
+        if (stopping) break;
+        workers[slot] = spawn(cfg, auth, listen_fd);
+        started[slot] = time(NULL);
+    }
+
+    /* Drain: workers finish the request in hand and exit. The stop signal is repeated each second,
+     * since one that lands just before a worker blocks in accept() is otherwise not noticed. */
+    time_t deadline = time(NULL) + cfg->drain_seconds;
+    time_t last_signal = time(NULL);
+    signal_workers(SIGTERM);
+    while (alive() > 0) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            int slot = slot_of(pid);
+            if (slot >= 0) workers[slot] = 0;
+        }
+        if (pid < 0 && errno == ECHILD) break;
+        time_t now = time(NULL);
+        if (now >= deadline) {
+            fprintf(stderr, "certgraphd: drain timeout; killing %d workers\n", alive());
+            signal_workers(SIGKILL);
+            deadline = now + 3600;
+        } else if (now != last_signal) {
+            signal_workers(SIGTERM);
+            last_signal = now;
+        }
+        sleep_ms(50);
+    }
+    fprintf(stderr, "certgraphd: stopped\n");
+    return 0;
+}

@@ -1,0 +1,115 @@
+#include "values.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+static int number(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool value_datetime_valid(const char *s, size_t n)
+{
+    /* YYYY-MM-DDThh:mm:ss */
+    if (n < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
+        (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' || !digits(s + 14, 2) ||
+        s[16] != ':' || !digits(s + 17, 2))
+        return false;
+    int year = number(s, 4), month = number(s + 5, 2), day = number(s + 8, 2);
+    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
+    if (number(s + 11, 2) > 23 || number(s + 14, 2) > 59 || number(s + 17, 2) > 59) return false;
+    size_t i = 19;
+    if (s[i] == '.') {
+        size_t start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == start || i - start > 12) return false;
+    }
+    if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z')) return true;
+    if (n - i != 6 || (s[i] != '+' && s[i] != '-') || !digits(s + i + 1, 2) || s[i + 3] != ':' ||
+        !digits(s + i + 4, 2))
+        return false;
+    int offset_minutes = number(s + i + 1, 2) * 60 + number(s + i + 4, 2);
+    if (offset_minutes > 14 * 60 || number(s + i + 4, 2) > 59) return false;
+    /* 0001-01-01 east of UTC would be a year before 1 in UTC, which OData cannot express. */
+    bool first_day = year == 1 && month == 1 && day == 1;
+    return !(first_day && s[i] == '+' && offset_minutes * 60 > number(s + 11, 2) * 3600 + number(s + 14, 2) * 60 + number(s + 17, 2));
+}
+
+static bool is_base64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+bool value_base64_valid(const char *s, size_t n)
+{
+    if (n % 4 != 0) return false;
+    size_t pad = 0;
+    if (n >= 1 && s[n - 1] == '=') pad++;
+    if (n >= 2 && s[n - 2] == '=') pad++;
+    for (size_t i = 0; i < n - pad; i++)
+        if (!is_base64_char(s[i])) return false;
+    return true;
+}
+
+bool value_int32_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    bool negative = n > 0 && s[0] == '-';
+    if (negative) i++;
+    if (i == n || n - i > 10) return false;
+    if (s[i] == '0' && n - i > 1) return false;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    return negative ? v <= 2147483648LL : v <= 2147483647LL;
+}
+
+int value_enum_member(const edm_enum *en, const char *s, size_t n)
+{
+    for (int i = 0; en->members[i]; i++)
+        if (strlen(en->members[i]) == n && memcmp(en->members[i], s, n) == 0) return i;
+    return -1;
+}
+
+bool value_uuid_valid(const char *s, size_t n)
+{
+    if (n != 36) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void value_timestamp_to_odata(const char *pg, char *out, size_t outlen)
+{
+    /* The session runs with TimeZone UTC and DateStyle ISO, so the text ends in "+00". */
+    size_t n = strcspn(pg, "+");
+    if (n > 10 && pg[10] == ' ') {
+        snprintf(out, outlen, "%.10sT%.*sZ", pg, (int)(n - 11), pg + 11);
+    } else {
+        snprintf(out, outlen, "%s", pg);
+    }
+}

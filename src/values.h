@@ -1,0 +1,20 @@
+/* Checks and conversions of EDM values where bytes enter and leave. */
+#ifndef CERTGRAPH_VALUES_H
+#define CERTGRAPH_VALUES_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "entity.h"
+
+/* ISO 8601 date-time with seconds, optional fraction, and Z or ±hh:mm (years 0001..9999). */
+bool value_datetime_valid(const char *s, size_t n);
+/* Standard base64 with padding, no whitespace. */
+bool value_base64_valid(const char *s, size_t n);
+/* An integer literal in Int32's range (no fraction, exponent or leading '+'). */
+bool value_int32_valid(const char *s, size_t n);
+/* Index of the member named s, or -1. */
+int value_enum_member(const edm_enum *en, const char *s, size_t n);
+/* 8-4-4-4-12 hex digits, any case. */
+bool value_uuid_valid(const char *s, size_t n);
+/* PostgreSQL's ISO timestamptz text in UTC ("2026-11-24 16:30:00.5+00") to OData ("...T16:30:00.5Z"). */
+void value_timestamp_to_odata(const char *pg, char *out, size_t outlen);
+#endif

@@ -1,0 +1,174 @@
+#include "worker.h"
+
+#include <fcgiapp.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "errors.h"
+#include "handlers.h"
+#include "values.h"
+
+#define BODY_LIMIT (1024 * 1024)
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const char *param(FCGX_Request *fr, const char *name)
+{
+    const char *v = FCGX_GetParam(name, fr->envp);
+    return v ? v : "";
+}
+
+static bool printable(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || (unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e) return false;
+    return true;
+}
+
+static const char *new_request_id(arena *a)
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) memset(b, 0, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                        b[14], b[15]);
+}
+
+static bool host_chars(const char *host)
+{
+    if (!*host || strlen(host) > 255) return false;
+    for (const char *p = host; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(".-:[]", *p)))
+            return false;
+    return true;
+}
+
+/* The origin for absolute URLs (@odata.context, Location, nextLink). nginx passes it as
+ * CERTGRAPH_BASE_URL built from its own, already-validated $host and port; without nginx the Host
+ * header is used, and anything odd falls back to localhost. */
+static const char *base_url(arena *a, FCGX_Request *fr)
+{
+    const char *given = param(fr, "CERTGRAPH_BASE_URL");
+    const char *rest = strncmp(given, "https://", 8) == 0 ? given + 8 : strncmp(given, "http://", 7) == 0 ? given + 7 : NULL;
+    if (rest && host_chars(rest)) return given;
+    const char *host = param(fr, "HTTP_HOST");
+    const char *scheme = strcmp(param(fr, "HTTPS"), "on") == 0 ? "https" : "http";
+    return arena_printf(a, "%s://%s", scheme, host_chars(host) ? host : "localhost");
+}
+
+/* Reads the body into the arena; false (with *too_large) when it exceeds the limit. */
+static bool read_body(FCGX_Request *fr, arena *a, request *rq, bool *too_large)
+{
+    const char *cl = param(fr, "CONTENT_LENGTH");
+    char *end;
+    long long len = *cl ? strtoll(cl, &end, 10) : 0;
+    if (*cl && (*end || len < 0)) len = 0;
+    *too_large = len > BODY_LIMIT;
+    if (*too_large) return false;
+    char *body = arena_alloc(a, (size_t)len + 1);
+    int got = len > 0 ? FCGX_GetStr(body, (int)len, fr->in) : 0;
+    body[got > 0 ? got : 0] = '\0';
+    rq->body = body;
+    rq->body_len = got > 0 ? (size_t)got : 0;
+    return true;
+}
+
+/* The head is formatted here, not with FCGX_FPrintF, whose own printf lacks C99 conversions. */
+static void write_response(FCGX_Request *fr, const response *rs)
+{
+    strbuf head;
+    sb_init(&head, rs->body.a, 512);
+    sb_printf(&head, "Status: %d %s\r\n", rs->status, http_reason(rs->status));
+    for (int i = 0; i < rs->nheaders; i++)
+        sb_printf(&head, "%s: %s\r\n", rs->header_names[i], rs->header_values[i]);
+    size_t body_len = rs->content_type ? rs->body.len : 0;
+    if (rs->content_type) sb_printf(&head, "Content-Type: %s\r\n", rs->content_type);
+    sb_printf(&head, "Content-Length: %zu\r\n\r\n", body_len);
+    FCGX_PutStr(head.data, (int)head.len, fr->out);
+    if (body_len) FCGX_PutStr(rs->body.data, (int)body_len, fr->out);
+}
+
+static void serve(FCGX_Request *fr, arena *a, db *d, const auth_config *auth)
+{
+    request rq = { .a = a };
+    response rs;
+    response_init(&rs, a);
+    rq.method = param(fr, "REQUEST_METHOD");
+    rq.uri = param(fr, "REQUEST_URI");
+    rq.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    rq.prefer = FCGX_GetParam("HTTP_PREFER", fr->envp);
+    rq.tenant = param(fr, "CERTGRAPH_TENANT");
+    rq.scopes = param(fr, "CERTGRAPH_SCOPES");
+    rq.base_url = base_url(a, fr);
+    const char *rid = param(fr, "REQUEST_ID");
+    rq.request_id = value_uuid_valid(rid, strlen(rid)) ? rid : new_request_id(a);
+    const char *crid = param(fr, "CLIENT_REQUEST_ID");
+    rq.client_request_id = printable(crid, 200) ? crid : "";
+
+    bool too_large = false;
+    if (strcmp(param(fr, "CERTGRAPH_ROLE"), "auth") == 0) {
+        handle_token_check(&rq, &rs, auth, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
+    } else if (!read_body(fr, a, &rq, &too_large)) {
+        respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
+    } else {
+        handle_api(&rq, &rs, d);
+    }
+    write_response(fr, &rs);
+}
+
+static void set_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(how, &set, NULL);
+}
+
+int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
+{
+    /* No SA_RESTART: a stop signal must interrupt the idle accept(); while a request is served the
+     * signals are blocked, so that request always finishes. */
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+
+    db *d = db_new(cfg->db);
+    arena *a = arena_new(64 * 1024);
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    long served = 0;
+    while (!stop_requested) {
+        set_signals(SIG_UNBLOCK);
+        if (stop_requested) break;
+        int rc = FCGX_Accept_r(&fr);
+        set_signals(SIG_BLOCK);
+        if (rc < 0) continue;   /* interrupted, or a connection that closed before its request */
+        serve(&fr, a, d, auth);
+        FCGX_Finish_r(&fr);
+        arena_reset(a);   /* every byte the request allocated goes here, in one call */
+        if (cfg->max_requests > 0 && ++served >= cfg->max_requests) break;
+    }
+    FCGX_Finish_r(&fr);
+    FCGX_Free(&fr, 1);
+    arena_free(a);
+    db_free(d);
+    return 0;
+}
