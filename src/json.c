@@ -146,6 +146,14 @@ static bool odata_type_matches(const entity *e, const char *s, size_t n)
     return strlen(e->type_name) == n && memcmp(e->type_name, s, n) == 0;
 }
 
+/* yajl lets UTF-16 surrogates through as three-byte sequences (ED A0..BF xx); they are not UTF-8. */
+static bool has_surrogate(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((unsigned char)s[i] == 0xED && ((unsigned char)s[i + 1] & 0xE0) == 0xA0) return true;
+    return false;
+}
+
 static int on_string(void *ctx, const unsigned char *us, size_t n)
 {
     reader *r = ctx;
@@ -162,6 +170,8 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
     const property *p = &r->e->props[r->prop];
     if (memchr(s, '\0', n))
         return fail(r, arena_printf(r->a, "The value for property '%s' contains a NUL character.", p->name));
+    if (has_surrogate(s, n))
+        return fail(r, arena_printf(r->a, "The value for property '%s' is not valid UTF-8.", p->name));
     switch (p->type) {
     case EDM_STRING:
         break;

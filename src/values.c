@@ -40,15 +40,25 @@ bool value_datetime_valid(const char *s, size_t n)
         while (i < n && s[i] >= '0' && s[i] <= '9') i++;
         if (i == start || i - start > 12) return false;
     }
-    if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z')) return true;
-    if (n - i != 6 || (s[i] != '+' && s[i] != '-') || !digits(s + i + 1, 2) || s[i + 3] != ':' ||
-        !digits(s + i + 4, 2))
-        return false;
-    int offset_minutes = number(s + i + 1, 2) * 60 + number(s + i + 4, 2);
-    if (offset_minutes > 14 * 60 || number(s + i + 4, 2) > 59) return false;
-    /* 0001-01-01 east of UTC would be a year before 1 in UTC, which OData cannot express. */
-    bool first_day = year == 1 && month == 1 && day == 1;
-    return !(first_day && s[i] == '+' && offset_minutes * 60 > number(s + 11, 2) * 3600 + number(s + 14, 2) * 60 + number(s + 17, 2));
+    int offset_minutes = 0;   /* east of UTC is positive; Z is 0 */
+    if (!(i == n - 1 && (s[i] == 'Z' || s[i] == 'z'))) {
+        if (n - i != 6 || (s[i] != '+' && s[i] != '-') || !digits(s + i + 1, 2) || s[i + 3] != ':' ||
+            !digits(s + i + 4, 2) || number(s + i + 4, 2) > 59)
+            return false;
+        offset_minutes = (number(s + i + 1, 2) * 60 + number(s + i + 4, 2)) * (s[i] == '-' ? -1 : 1);
+        if (offset_minutes > 14 * 60 || offset_minutes < -14 * 60) return false;
+    }
+    /* The instant must stay within years 1..9999 in UTC once the offset is applied and the fraction
+     * is rounded to microseconds, as PostgreSQL stores it. */
+    int local = number(s + 11, 2) * 3600 + number(s + 14, 2) * 60 + number(s + 17, 2);
+    int utc = local - offset_minutes * 60;
+    if (year == 1 && month == 1 && day == 1 && utc < 0) return false;
+    if (year == 9999 && month == 12 && day == 31) {
+        if (utc >= 86400) return false;
+        if (utc == 86399 && s[19] == '.' && i - 20 > 6 && strncmp(s + 20, "999999", 6) == 0 && s[26] >= '5')
+            return false;
+    }
+    return true;
 }
 
 static bool is_base64_char(char c)

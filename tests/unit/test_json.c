@@ -113,11 +113,13 @@ Test(json_read, enum_members_only)
 Test(json_read, datetimes_need_iso8601_with_offset)
 {
     const char *good[] = { "2026-11-24T16:30:00Z", "2016-12-31T23:57:57.2481234-08:00", "2024-02-29T00:00:00+14:00",
-                           "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z" };
+                           "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+                           "9999-12-31T23:59:59.9999994Z", "0001-01-01T01:00:00+01:00", "9999-12-31T22:59:59-01:00" };
     const char *bad[] = { "2026-11-24T16:30:00", "2026-11-24", "2026-11-24 16:30:00Z", "2023-02-29T00:00:00Z",
                           "2026-13-01T00:00:00Z", "2026-11-24T24:00:00Z", "2026-11-24T16:30:00+15:00",
                           "yesterday", "", "0000-01-01T00:00:00Z", "2026-11-24T16:30:00.Z",
-                          "0001-01-01T00:00:00+01:00" };
+                          "0001-01-01T00:00:00+01:00",
+                          "9999-12-31T23:59:59.9999995Z", "9999-12-31T23:00:00-01:00" };
     char body[128];
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         snprintf(body, sizeof body, "{\"uploadDateTime\": \"%s\"}", good[i]);
@@ -157,6 +159,8 @@ Test(json_read, invalid_utf8_is_refused)
     cr_assert_not(read_ecs("{\"subject\": \"\xff\xfe\"}"));
     cr_assert_not(read_ecs("{\"subject\": \"\xc3\"}"));
     cr_assert(read_ecs("{\"subject\": \"Zo\xc3\xab \xe2\x9c\x93\"}"));
+    cr_assert_not(read_ecs("{\"subject\": \"\xed\xa0\x80\"}"));   /* an encoded UTF-16 surrogate */
+    cr_assert(strstr(message, "'subject'"));
 }
 
 Test(json_read, duplicate_property_is_refused)

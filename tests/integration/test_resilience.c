@@ -1,0 +1,185 @@
+/* Disruptive tests: a worker killed with SIGKILL, PostgreSQL stopped and started again. Each test
+ * restores the stack before it ends (also when an assertion fails: see resilience_fini). The suite
+ * is named so that Criterion, which orders suites by name, runs it last. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "client.h"
+
+static bool pg_stopped;
+
+static void start_postgres(void)
+{
+    int rc = system(cg_env("CERTGRAPH_TEST_PG_START"));
+    cr_assert_eq(rc, 0, "CERTGRAPH_TEST_PG_START failed (%d)", rc);
+    pg_stopped = false;
+}
+
+static void resilience_fini(void)
+{
+    if (pg_stopped) {
+        const char *start = getenv("CERTGRAPH_TEST_PG_START");
+        if (start && system(start) == 0) pg_stopped = false;
+    }
+    cg_teardown();
+}
+
+TestSuite(zz_resilience, .init = cg_setup, .fini = resilience_fini, .timeout = 180);
+
+static bool contains(const pid_t *list, int n, pid_t pid)
+{
+    for (int i = 0; i < n; i++)
+        if (list[i] == pid) return true;
+    return false;
+}
+
+/* Retries a request for a 2xx until the deadline (microseconds), counting the failures. */
+static cg_response *until_2xx_counted(const cg_req *rq, long long deadline, int *failures)
+{
+    for (;;) {
+        cg_response *r = cg_do(rq);
+        if ((r->status >= 200 && r->status < 300) || cg_now_us() >= deadline) return r;
+        ++*failures;
+        cg_free(r);
+        cg_sleep_ms(100);
+    }
+}
+
+/* Kills one worker with SIGKILL, then: a handful of requests over at most 5 s all end in a 2xx, and
+ * the master is back to n workers, the killed one not among them. */
+static void kill_one_and_recover(pid_t master, int n, pid_t victim, const char *token, const char *item, int round)
+{
+    cr_assert_eq(kill(victim, SIGKILL), 0, "cannot kill worker %d", (int)victim);
+    long long deadline = cg_now_us() + 5000000;
+    int failures = 0;
+    for (int i = 0; i < 6; i++) {
+        cg_response *r;
+        switch (i % 3) {
+        case 0: r = until_2xx_counted(&(cg_req){ .path = "/beta" ECSC, .token = token }, deadline, &failures); break;
+        case 1:
+            r = until_2xx_counted(&(cg_req){ .method = "POST", .path = "/beta" ECSC, .token = token,
+                                             .body = "{\"subject\":\"after a kill\"}" }, deadline, &failures);
+            break;
+        default: r = until_2xx_counted(&(cg_req){ .path = item, .token = token }, deadline, &failures); break;
+        }
+        cr_assert(r->status >= 200 && r->status < 300, "kill #%d (worker %d), request %d: %s %s -> %ld (%s) %s", round,
+                  (int)victim, i, r->method, r->url, r->status, r->curl_error, r->body);
+    }
+    if (failures) cr_log_info("kill #%d (worker %d): %d answers were not 2xx before the pool recovered", round, (int)victim, failures);
+
+    cr_assert_eq(kill(master, 0), 0, "the certgraphd master died");
+    pid_t after[256];
+    int m = 0;
+    long long until = cg_now_us() + 5000000;
+    do {
+        m = cg_children(master, after, 256);
+        if (m == n && !contains(after, m, victim)) break;
+        cg_sleep_ms(100);
+    } while (cg_now_us() < until);
+    cr_assert_eq(m, n, "kill #%d: certgraphd has %d workers, had %d", round, m, n);
+    cr_assert(!contains(after, m, victim), "kill #%d: the killed worker %d is still listed", round, (int)victim);
+}
+
+Test(zz_resilience, a_killed_worker_is_replaced_and_requests_keep_succeeding)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    pid_t master = cg_master_pid();
+    pid_t before[256];
+    int n = cg_children(master, before, 256);
+    cr_assert(n >= 1 && n <= 256, "certgraphd master %d has %d workers", (int)master, n);
+    const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"before the kill\"}");
+    const char *item = cg_fmt("/beta%s/%s", ECSC, id);
+
+    /* One worker at a time, each of the original ones in turn, so that one of the kills hits the
+     * worker nginx keeps a FastCGI connection to. */
+    for (int k = 0; k < n && k < 8; k++) kill_one_and_recover(master, n, before[k], token, item, k + 1);
+
+    /* All the data is there: one from before, two per kill. */
+    cg_response *r = cg_get("/beta" ECSC, token);
+    cg_assert_status(r, 200);
+    size_t kills = (size_t)(n < 8 ? n : 8);
+    cr_assert_eq(cg_member(r->json, "value")->u.array.len, 1 + 2 * kills, "%s", r->body);
+    cr_assert_str_eq(cg_str(cg_get(item, token)->json, "subject"), "before the kill");
+}
+
+Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_restart)
+{
+    const char *tenant = cg_new_tenant();
+    const char *token = cg_tenant_token(tenant);
+    pid_t master = cg_master_pid();
+    pid_t workers[256];
+    int nworkers = cg_children(master, workers, 256);
+
+    /* Writes acknowledged before the stop. */
+    enum { N = 8 };
+    const char *ids[N];
+    for (int i = 0; i < N; i++) ids[i] = cg_create("beta", ECSC, token, cg_fmt("{\"subject\":\"acknowledged %d\"}", i));
+    const char *state = cg_create("beta", STATES, token, "{\"certificateRevokeStatus\":\"revoked\"}");
+    cg_assert_status(cg_patch("/beta" SYMANTEC, token, "{\"subjectName\":\"acknowledged singleton\"}"), 200);
+    cg_assert_status(cg_patch(cg_fmt("/beta%s/%s", ECSC, ids[0]), token, "{\"issuer\":\"patched before the stop\"}"), 200);
+    cg_assert_status(cg_delete(cg_fmt("/beta%s/%s", ECSC, ids[N - 1]), token), 204);
+
+    pg_stopped = true;
+    int rc = system(cg_env("CERTGRAPH_TEST_PG_STOP"));
+    cr_assert_eq(rc, 0, "CERTGRAPH_TEST_PG_STOP failed (%d)", rc);
+
+    /* Every kind of request, enough of them to reach every worker: 503, quickly, as Graph JSON. */
+    for (int i = 0; i < 2 * nworkers + 4; i++) {
+        cg_response *r;
+        switch (i % 5) {
+        case 0: r = cg_call(.path = "/beta" ECSC, .token = token, .timeout = 15); break;
+        case 1: r = cg_call(.path = cg_fmt("/v1.0%s/%s", ECSC, ids[1]), .token = token, .timeout = 15); break;
+        case 2: r = cg_call(.method = "POST", .path = "/beta" ECSC, .token = token, .body = "{}", .timeout = 15); break;
+        case 3:
+            r = cg_call(.method = "PATCH", .path = "/beta" SYMANTEC, .token = token, .body = "{}", .timeout = 15);
+            break;
+        default: r = cg_call(.method = "DELETE", .path = cg_fmt("/beta%s/%s", ECSC, ids[2]), .token = token, .timeout = 15); break;
+        }
+        cr_assert_eq(r->curl_code, 0, "%s %s with PostgreSQL down: %s", r->method, r->url, r->curl_error);
+        cg_assert_error(r, 503, "ServiceUnavailable", NULL);
+        cr_assert(r->seconds < 10, "%s %s took %.1f s to answer 503", r->method, r->url, r->seconds);
+        /* no internals in the message */
+        const char *message = cg_str(cg_member(r->json, "error"), "message");
+        const char *internals[] = { "postgres", "PQ", "libpq", "socket", "/tmp", "connection to server", "SQLSTATE" };
+        for (size_t k = 0; k < sizeof internals / sizeof internals[0]; k++)
+            cr_assert(!strcasestr(message, internals[k]), "the 503 message shows internals: %s", message);
+    }
+    cr_assert_eq(kill(master, 0), 0, "the certgraphd master died while PostgreSQL was down");
+    cr_assert_eq(cg_children(master, workers, 256), nworkers, "workers died while PostgreSQL was down");
+
+    start_postgres();
+
+    /* Back within ~15 s. */
+    long long deadline = cg_now_us() + 15000000;
+    int failures = 0;
+    cg_response *r = until_2xx_counted(&(cg_req){ .path = "/beta" ECSC, .token = token }, deadline, &failures);
+    cg_assert_status(r, 200);
+    /* every worker reconnects: a few rounds of requests all succeed */
+    for (int i = 0; i < 2 * nworkers; i++) {
+        r = until_2xx_counted(&(cg_req){ .path = cg_fmt("/beta%s/%s", ECSC, ids[i % (N - 1)]), .token = token }, deadline,
+                              &failures);
+        cg_assert_status(r, 200);
+    }
+
+    r = cg_get("/beta" ECSC, token);
+    cg_assert_ok(cg_check_collection_response(r, &CG_ECSC, "beta"));
+    cr_assert_eq(cg_member(r->json, "value")->u.array.len, N - 1, "after the restart: %s", r->body);
+    for (int i = 0; i < N - 1; i++) {
+        r = cg_get(cg_fmt("/beta%s/%s", ECSC, ids[i]), token);
+        cg_assert_ok(cg_check_entity_response(r, 200, &CG_ECSC, "beta"));
+        cr_assert_str_eq(cg_str(r->json, "subject"), cg_fmt("acknowledged %d", i));
+    }
+    r = cg_get(cg_fmt("/beta%s/%s", ECSC, ids[0]), token);
+    cr_assert_str_eq(cg_str(r->json, "issuer"), "patched before the stop");
+    cg_assert_error(cg_get(cg_fmt("/beta%s/%s", ECSC, ids[N - 1]), token), 404, "ResourceNotFound", NULL);
+    r = cg_get(cg_fmt("/beta%s/%s", STATES, state), token);
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(cg_str(r->json, "certificateRevokeStatus"), "revoked");
+    r = cg_get("/beta" SYMANTEC, token);
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(cg_str(r->json, "subjectName"), "acknowledged singleton");
+    /* and new writes work */
+    cg_assert_status(cg_post("/beta" ECSC, token, "{}"), 201);
+}
