@@ -17,8 +17,11 @@ static void start_postgres(void)
     pg_stopped = false;
 }
 
+static void restore_pool(void);
+
 static void resilience_fini(void)
 {
+    restore_pool();
     if (pg_stopped) {
         const char *start = getenv("CERTGRAPH_TEST_PG_START");
         if (start && system(start) == 0) pg_stopped = false;
@@ -182,4 +185,78 @@ Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_resta
     cr_assert_str_eq(cg_str(r->json, "subjectName"), "acknowledged singleton");
     /* and new writes work */
     cg_assert_status(cg_post("/beta" ECSC, token, "{}"), 201);
+}
+
+static bool pool_restarted_with_env;
+
+/* Starts the pool again (with extra environment, e.g. a small max-requests) and waits for its
+ * workers; the caller's stack is restored by restore_pool(). */
+static pid_t restart_pool(const char *env)
+{
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
+    pool_restarted_with_env = true;
+    cr_assert_eq(system(cg_fmt("%s %s", env, cg_env("CERTGRAPH_TEST_POOL_START"))), 0, "pool-start failed");
+    return cg_master_pid();
+}
+
+static void restore_pool(void)
+{
+    if (!pool_restarted_with_env) return;
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_START")), 0, "pool-start failed");
+    pool_restarted_with_env = false;
+}
+
+Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_request)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    pid_t master = restart_pool("CERTGRAPH_MAX_REQUESTS=10");
+    pid_t first[256];
+    int n = cg_children(master, first, 256);
+    cr_assert(n >= 1, "no workers after the restart");
+    const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"recycled\"}");
+
+    /* Ten requests per worker and a few rounds more: every original worker must have been replaced,
+     * and nginx must never have seen a worker go away under a request. */
+    int total = 10 * n * 4;
+    for (int i = 0; i < total; i++) {
+        cg_response *r = i % 4 == 3 ? cg_post("/beta" ECSC, token, "{\"subject\":\"while recycling\"}")
+                                    : cg_get(cg_fmt("/beta%s/%s", ECSC, id), token);
+        cr_assert(r->status == 200 || r->status == 201, "request %d of %d while recycling: %ld %s", i, total, r->status,
+                  r->body);
+        cg_free(r);
+    }
+    pid_t after[256];
+    int m = 0;
+    for (int tries = 0; tries < 50; tries++) {   /* a replacement may be on its way */
+        m = cg_children(master, after, 256);
+        if (m == n) break;
+        cg_sleep_ms(100);
+    }
+    cr_assert_eq(m, n, "the pool has %d workers, had %d", m, n);
+    for (int i = 0; i < n; i++)
+        cr_assert(!contains(after, m, first[i]), "worker %d served more than 10 requests and was not replaced",
+                  (int)first[i]);
+    restore_pool();
+}
+
+Test(zz_resilience, sigterm_drains_the_pool_and_a_restart_serves_again)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    pid_t master = cg_master_pid();
+    pid_t workers[256];
+    int n = cg_children(master, workers, 256);
+    cr_assert(n >= 1);
+    cr_assert_eq(kill(master, SIGTERM), 0);
+    /* Idle workers stop at once; the master follows them. */
+    long long deadline = cg_now_us() + 10000000;
+    while (kill(master, 0) == 0 && cg_now_us() < deadline) cg_sleep_ms(50);
+    cr_assert_neq(kill(master, 0), 0, "the master is still running 10 s after SIGTERM");
+    for (int i = 0; i < n; i++) cr_assert_neq(kill(workers[i], 0), 0, "worker %d outlived the master", (int)workers[i]);
+
+    /* Without a pool nginx answers 503 with a Graph body; after a start, requests succeed again. */
+    cg_assert_error(cg_get("/beta" ECSC, token), 503, "ServiceUnavailable", NULL);
+    pool_restarted_with_env = true;
+    restore_pool();
+    cg_assert_status(cg_get("/beta" ECSC, token), 200);
 }
