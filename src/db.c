@@ -75,7 +75,11 @@ static bool connect_and_prepare(db *d)
     time_t now = time(NULL);
     if (d->failed_attempts > 0 && now == d->last_attempt) return false;
     d->last_attempt = now;
-    d->conn = PQconnectdb(d->conninfo);
+    /* A PostgreSQL host that does not answer must not hang requests: connect_timeout defaults to
+     * 5 s here, and the connection string, expanded after it, may still set its own. */
+    const char *const keys[] = { "connect_timeout", "dbname", NULL };
+    const char *const values[] = { "5", d->conninfo, NULL };
+    d->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(d->conn) != CONNECTION_OK) goto fail;
     /* Timestamps are read back as UTC ISO text, which values.c turns into OData's form. */
     if (!command_ok(d->conn, PQexec(d->conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "

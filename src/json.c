@@ -69,11 +69,6 @@ static int fail(reader *r, const char *message)
     return 0;
 }
 
-static const char *short_type(const entity *e)
-{
-    return e->type_name;
-}
-
 static int wrong_type(reader *r)
 {
     const property *p = &r->e->props[r->prop];
@@ -232,7 +227,7 @@ static int on_map_key(void *ctx, const unsigned char *uk, size_t n)
     int i = entity_property_index(r->e, k, n);
     if (i < 0)
         return fail(r, arena_printf(r->a, "Property '%.*s' does not exist on type '%s'.",
-                                    (int)(n > 200 ? 200 : n), copy, short_type(r->e)));
+                                    (int)(n > 200 ? 200 : n), copy, r->e->type_name));
     r->kind = AT_PROPERTY;
     r->prop = i;
     return 1;

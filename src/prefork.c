@@ -1,6 +1,7 @@
 #include "prefork.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,14 +72,21 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
 
-    time_t started[MAX_WORKERS];
-    for (int i = 0; i < nworkers && !stopping; i++) {
-        workers[i] = spawn(cfg, auth, listen_fd);
-        started[i] = time(NULL);
-    }
-    fprintf(stderr, "certgraphd: %d workers on %s\n", nworkers, cfg->listen);
-
+    time_t started[MAX_WORKERS] = { 0 };
+    bool logged = false;
     while (!stopping) {
+        /* Fill every empty slot: at start, after a worker exited, or after a failed fork. */
+        for (int i = 0; i < nworkers && !stopping; i++) {
+            if (workers[i] > 0) continue;
+            /* A worker that dies at once would die again: pace the respawns. */
+            if (started[i] && time(NULL) - started[i] < 1) sleep_ms(500);
+            workers[i] = spawn(cfg, auth, listen_fd);
+            started[i] = time(NULL);
+        }
+        if (!logged) {
+            fprintf(stderr, "certgraphd: %d workers on %s\n", nworkers, cfg->listen);
+            logged = true;
+        }
         int status;
         pid_t pid = waitpid(-1, &status, 0);
         if (pid < 0) {
@@ -93,11 +101,6 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
             fprintf(stderr, "certgraphd: worker %d killed by signal %d; replacing it\n", (int)pid, WTERMSIG(status));
         else if (WEXITSTATUS(status) != 0)
             fprintf(stderr, "certgraphd: worker %d exited with %d; replacing it\n", (int)pid, WEXITSTATUS(status));
-        /* A worker that dies at once would die again: pace the respawns. */
-        if (time(NULL) - started[slot] < 1) sleep_ms(500);
-        if (stopping) break;
-        workers[slot] = spawn(cfg, auth, listen_fd);
-        started[slot] = time(NULL);
     }
 
     /* Drain: workers finish the request in hand and exit. The stop signal is repeated each second,

@@ -124,6 +124,7 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const auth_config *auth)
         handle_token_check(&rq, &rs, auth, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
     } else if (!read_body(fr, a, &rq, &too_large)) {
         respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
+        fr->keepConnection = 0;   /* the unread body must not be taken for the next request */
     } else {
         handle_api(&rq, &rs, d);
     }
