@@ -15,7 +15,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: all test unit-test asan-test integration-test run up down clean deps
+.PHONY: all test unit-test asan-build asan-test integration-test asan-integration-test run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -45,15 +45,27 @@ deps:
 unit-test: deps $(B)/unit-tests
 	$(B)/unit-tests
 
-# The same unit tests, rebuilt with AddressSanitizer and UBSan in a separate tree.
-asan-test: deps
-	$(MAKE) B=build/asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" build/asan/unit-tests build/asan/certgraphd build/asan/certgraphctl
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# The same unit tests, rebuilt with clang under AddressSanitizer and UBSan in a separate tree.
+asan-build: deps
+	$(MAKE) B=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)" build/asan/unit-tests build/asan/integration-tests \
+	    build/asan/certgraphd build/asan/certgraphctl
+asan-test: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 integration-test: deps all $(B)/integration-tests
 	sh tests/integration/run.sh $(B)
 
-test: unit-test asan-test integration-test
+# The integration suite once more against the sanitizer build of certgraphd: a memory or UB error in
+# a worker aborts it (its request fails) and leaves a report, which fails the run.
+asan-integration-test: asan-build
+	rm -rf build/asan/reports && mkdir -p build/asan/reports
+	ASAN_OPTIONS=log_path=$(CURDIR)/build/asan/reports/asan UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan/reports/ubsan:print_stacktrace=1 \
+	    sh tests/integration/run.sh build/asan
+	@if ls build/asan/reports/* >/dev/null 2>&1; then cat build/asan/reports/*; echo "sanitizer reports above"; exit 1; fi
+
+test: unit-test asan-test integration-test asan-integration-test
 
 run: deps all
 	sh scripts/stack.sh run
