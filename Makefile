@@ -15,7 +15,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: all test unit-test asan-build asan-test integration-test asan-integration-test run up down clean deps
+.PHONY: all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -65,7 +65,21 @@ asan-integration-test: asan-build
 	    sh tests/integration/run.sh build/asan
 	@if ls build/asan/reports/* >/dev/null 2>&1; then cat build/asan/reports/*; echo "sanitizer reports above"; exit 1; fi
 
-test: unit-test asan-test integration-test asan-integration-test
+# libFuzzer on the request-body reader. `make fuzz` explores for FUZZ_SECONDS (by hand); make test
+# replays the committed corpus in tests/fuzz/corpus as a regression check.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(filter-out src/worker.c src/prefork.c src/db.c src/handlers.c src/auth.c src/config.c src/migrate.c,$(LIBSRC))
+build/fuzz/fuzz_json_body: tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
+	@mkdir -p $(dir $@)
+	clang $(ASAN_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags yajl) \
+	    -o $@ tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) -lyajl
+fuzz: deps build/fuzz/fuzz_json_body
+	mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_json_body -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus tests/fuzz/corpus
+fuzz-regress: deps build/fuzz/fuzz_json_body
+	build/fuzz/fuzz_json_body -runs=0 tests/fuzz/corpus
+
+test: unit-test asan-test fuzz-regress integration-test asan-integration-test
 
 run: deps all
 	sh scripts/stack.sh run

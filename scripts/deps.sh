@@ -1,8 +1,10 @@
 #!/bin/sh
-# Installs the Debian 12 packages certgraph builds, tests and runs with, when any is missing.
+# The Debian 12 packages certgraph builds, tests and runs with: installs the missing ones (as root),
+# or with --list just prints them (.ci/run installs from that list).
 set -eu
-PKGS="build-essential clang pkg-config libfcgi-dev libyajl-dev libpq-dev libcriterion-dev libssl-dev
-libcurl4-openssl-dev postgresql nginx openssl curl"
+PKGS="build-essential clang libclang-rt-14-dev pkg-config libfcgi-dev libyajl-dev libpq-dev
+libcriterion-dev libssl-dev libcurl4-openssl-dev postgresql nginx openssl curl procps"
+if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
