@@ -12,9 +12,16 @@ struct block {
     max_align_t data[];
 };
 
+struct cleanup {
+    struct cleanup *next;
+    void (*release)(void *);
+    void *p;
+};
+
 struct arena {
     struct block *head;    /* newest block first; the last one is the kept first block */
     size_t first_block;
+    struct cleanup *cleanups;   /* newest first; the nodes live in the arena itself */
 };
 
 static struct block *block_new(size_t size)
@@ -32,12 +39,15 @@ arena *arena_new(size_t first_block)
     arena *a = malloc(sizeof *a);
     if (!a) { fputs("certgraph: out of memory\n", stderr); abort(); }
     a->first_block = first_block ? first_block : 16384;
+    a->cleanups = NULL;
     a->head = block_new(a->first_block);
     return a;
 }
 
 void arena_reset(arena *a)
 {
+    for (struct cleanup *c = a->cleanups; c; c = c->next) c->release(c->p);
+    a->cleanups = NULL;
     while (a->head->next) {
         struct block *b = a->head;
         a->head = b->next;
@@ -69,6 +79,16 @@ void *arena_alloc(arena *a, size_t n)
     void *p = (char *)b->data + b->used;
     b->used += n;
     return p;
+}
+
+void arena_own(arena *a, void (*release)(void *), void *p)
+{
+    if (!p) return;
+    struct cleanup *c = arena_alloc(a, sizeof *c);
+    c->release = release;
+    c->p = p;
+    c->next = a->cleanups;
+    a->cleanups = c;
 }
 
 char *arena_strndup(arena *a, const char *s, size_t n)

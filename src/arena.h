@@ -10,6 +10,9 @@ void arena_free(arena *a);
 /* Releases everything but keeps the first block, so a worker's steady state makes no malloc calls. */
 void arena_reset(arena *a);
 void *arena_alloc(arena *a, size_t n);           /* aborts on out-of-memory */
+/* Hands a foreign allocation (a PGresult, a yajl generator) to the arena: release(p) runs at the next
+ * reset or free, newest first, so a request's memory of every kind goes in the same one call. */
+void arena_own(arena *a, void (*release)(void *), void *p);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

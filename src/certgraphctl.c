@@ -98,7 +98,6 @@ static int cmd_token(int argc, char **argv)
     if (scp && *scp) { json_key(w, "scp"); json_string(w, scp); }
     if (roles && *roles) { json_key(w, "roles"); json_words(w, roles); }
     json_end_object(w);
-    json_writer_free(w);
 
     char err[512];
     char *token = auth_sign(key, "certgraph-dev", claims.data, err, sizeof err);

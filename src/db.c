@@ -123,7 +123,13 @@ static db_status classify(PGresult *r, PGconn *conn)
     return DB_FAILED;
 }
 
-db_status db_run(db *d, const entity *e, sql_op op, const char *const *params, bool idempotent, PGresult **out)
+static void release_result(void *r)
+{
+    PQclear(r);
+}
+
+db_status db_run(db *d, arena *a, const entity *e, sql_op op, const char *const *params, bool idempotent,
+                 PGresult **out)
 {
     *out = NULL;
     int ei = entity_index(e);
@@ -139,6 +145,7 @@ db_status db_run(db *d, const entity *e, sql_op op, const char *const *params, b
         PGresult *r = PQexecPrepared(d->conn, s->name, s->nparams, params, NULL, NULL, 0);
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            arena_own(a, release_result, r);
             *out = r;
             return DB_OK;
         }

@@ -4,6 +4,7 @@
 #define CERTGRAPH_DB_H
 #include <stdbool.h>
 #include <libpq-fe.h>
+#include "arena.h"
 #include "entity.h"
 #include "sql.h"
 
@@ -22,6 +23,7 @@ void db_free(db *d);
 
 /* Runs entity e's prepared statement op. A read (idempotent) that finds the connection broken is
  * retried once on a fresh one; a write is not, since it may have committed. On DB_OK *out holds the
- * result, which the caller PQclear()s. */
-db_status db_run(db *d, const entity *e, sql_op op, const char *const *params, bool idempotent, PGresult **out);
+ * result, owned by the request's arena a (cleared when the request's memory is released). */
+db_status db_run(db *d, arena *a, const entity *e, sql_op op, const char *const *params, bool idempotent,
+                 PGresult **out);
 #endif

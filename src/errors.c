@@ -89,5 +89,4 @@ void respond_error(const request *rq, response *rs, int status, const char *mess
     json_end_object(w);
     json_end_object(w);
     json_end_object(w);
-    json_writer_free(w);
 }

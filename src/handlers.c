@@ -78,7 +78,6 @@ static void respond_entity(call *c, int status, const char *const *values)
     json_string(w, context_url(c, !c->e->singleton));
     write_properties(c, w, values);
     json_end_object(w);
-    json_writer_free(w);
 }
 
 /* Prefer: return=minimal on a write: 204 and no body (a POST keeps its Location). */
@@ -197,7 +196,7 @@ static void op_get(call *c, const char *id)
 {
     PGresult *r = NULL;
     const char *params[2] = { c->rq->tenant, id };
-    if (!db_ok(c, db_run(c->db, c->e, SQL_GET, params, true, &r))) return;
+    if (!db_ok(c, db_run(c->db, c->rq->a, c->e, SQL_GET, params, true, &r))) return;
     if (PQntuples(r) == 0) {
         if (c->e->singleton) {
             /* Before its first PATCH the singleton reads as its defaults (API.md §1). */
@@ -220,7 +219,6 @@ static void op_get(call *c, const char *id)
     } else {
         respond_entity(c, 200, row_values(c, r, 0));
     }
-    PQclear(r);
 }
 
 static void op_list(call *c)
@@ -237,7 +235,7 @@ static void op_list(call *c)
     const char *first[2] = { c->rq->tenant, limit };
     const char *next[3] = { c->rq->tenant, after, limit };
     PGresult *r = NULL;
-    if (!db_ok(c, db_run(c->db, c->e, after ? SQL_LIST_AFTER : SQL_LIST_FIRST, after ? next : first, true, &r)))
+    if (!db_ok(c, db_run(c->db, c->rq->a, c->e, after ? SQL_LIST_AFTER : SQL_LIST_FIRST, after ? next : first, true, &r)))
         return;
     int rows = PQntuples(r);
     bool more = rows > LIST_PAGE_SIZE;
@@ -264,8 +262,6 @@ static void op_list(call *c)
     }
     json_end_array(w);
     json_end_object(w);
-    json_writer_free(w);
-    PQclear(r);
 }
 
 static void op_create(call *c)
@@ -275,11 +271,10 @@ static void op_create(call *c)
     int nparams;
     const char **params = write_params(c, NULL, values, &nparams);   /* a POSTed id is ignored */
     PGresult *r = NULL;
-    if (!db_ok(c, db_run(c->db, c->e, SQL_INSERT, params, false, &r))) return;
+    if (!db_ok(c, db_run(c->db, c->rq->a, c->e, SQL_INSERT, params, false, &r))) return;
     const char **row = row_values(c, r, 0);
     response_add_header(c->rs, "Location", entity_url(c, row[0]));
     respond_written(c, 201, row);
-    PQclear(r);
 }
 
 static void op_update(call *c, const char *id)
@@ -295,20 +290,18 @@ static void op_update(call *c, const char *id)
     const char **params = write_params(c, id, values, &nparams);
     PGresult *r = NULL;
     /* The singleton is upserted (created by its first PATCH); entities of a collection are updated. */
-    if (!db_ok(c, db_run(c->db, c->e, c->e->singleton ? SQL_INSERT : SQL_UPDATE, params, false, &r))) return;
+    if (!db_ok(c, db_run(c->db, c->rq->a, c->e, c->e->singleton ? SQL_INSERT : SQL_UPDATE, params, false, &r))) return;
     if (PQntuples(r) == 0) not_found(c);
     else respond_written(c, 200, row_values(c, r, 0));
-    PQclear(r);
 }
 
 static void op_delete(call *c, const char *id)
 {
     const char *params[2] = { c->rq->tenant, id };
     PGresult *r = NULL;
-    if (!db_ok(c, db_run(c->db, c->e, SQL_DELETE, params, false, &r))) return;
+    if (!db_ok(c, db_run(c->db, c->rq->a, c->e, SQL_DELETE, params, false, &r))) return;
     if (strcmp(PQcmdTuples(r), "0") == 0) not_found(c);
     else c->rs->status = 204;
-    PQclear(r);
 }
 
 /* ---- dispatch -------------------------------------------------------------------------------- */

@@ -17,17 +17,18 @@ static void write_to_strbuf(void *ctx, const char *s, size_t n)
     sb_add(ctx, s, n);
 }
 
+static void release_generator(void *g)
+{
+    yajl_gen_free(g);
+}
+
 json_writer *json_writer_new(strbuf *out)
 {
     json_writer *w = arena_alloc(out->a, sizeof *w);
     w->g = yajl_gen_alloc(NULL);
     yajl_gen_config(w->g, yajl_gen_print_callback, write_to_strbuf, out);
+    arena_own(out->a, release_generator, w->g);
     return w;
-}
-
-void json_writer_free(json_writer *w)
-{
-    if (w) yajl_gen_free(w->g);
 }
 
 void json_begin_object(json_writer *w) { yajl_gen_map_open(w->g); }

@@ -8,8 +8,8 @@
 
 typedef struct json_writer json_writer;
 
+/* The writer belongs to out's arena and is released with it. */
 json_writer *json_writer_new(strbuf *out);
-void json_writer_free(json_writer *w);
 void json_begin_object(json_writer *w);
 void json_end_object(json_writer *w);
 void json_begin_array(json_writer *w);
