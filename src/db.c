@@ -55,9 +55,8 @@ void db_free(db *d)
     free(d);
 }
 
-static bool command_ok(PGconn *c, PGresult *r)
+static bool command_ok(PGresult *r)
 {
-    (void)c;
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     return ok;
@@ -82,13 +81,13 @@ static bool connect_and_prepare(db *d)
     d->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(d->conn) != CONNECTION_OK) goto fail;
     /* Timestamps are read back as UTC ISO text, which values.c turns into OData's form. */
-    if (!command_ok(d->conn, PQexec(d->conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
+    if (!command_ok(PQexec(d->conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
                                               "SET client_encoding = 'UTF8'")))
         goto fail;
     for (int i = 0; i < d->nentities * SQL_OP_COUNT; i++) {
         struct statement *s = &d->stmts[i];
         if (!s->text) continue;
-        if (!command_ok(d->conn, PQprepare(d->conn, s->name, s->text, s->nparams, NULL))) {
+        if (!command_ok(PQprepare(d->conn, s->name, s->text, s->nparams, NULL))) {
             fprintf(stderr, "certgraphd: cannot prepare %s: %s", s->name, PQerrorMessage(d->conn));
             goto fail;
         }

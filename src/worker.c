@@ -2,7 +2,9 @@
 
 #include <fcgiapp.h>
 #include <openssl/rand.h>
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +72,14 @@ static const char *base_url(arena *a, FCGX_Request *fr)
     return arena_printf(a, "%s://%s", scheme, host_chars(host) ? host : "localhost");
 }
 
-/* Reads the body into the arena; false (with *too_large) when it exceeds the limit. */
-static bool read_body(FCGX_Request *fr, arena *a, request *rq, bool *too_large)
+/* Reads the body into the arena; false when it exceeds the limit (it is then left unread). */
+static bool read_body(FCGX_Request *fr, arena *a, request *rq)
 {
     const char *cl = param(fr, "CONTENT_LENGTH");
     char *end;
     long long len = *cl ? strtoll(cl, &end, 10) : 0;
     if (*cl && (*end || len < 0)) len = 0;
-    *too_large = len > BODY_LIMIT;
-    if (*too_large) return false;
+    if (len > BODY_LIMIT) return false;
     char *body = arena_alloc(a, (size_t)len + 1);
     int got = len > 0 ? FCGX_GetStr(body, (int)len, fr->in) : 0;
     body[got > 0 ? got : 0] = '\0';
@@ -119,10 +120,9 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const auth_config *auth)
     const char *crid = param(fr, "CLIENT_REQUEST_ID");
     rq.client_request_id = printable(crid, 200) ? crid : "";
 
-    bool too_large = false;
     if (strcmp(param(fr, "CERTGRAPH_ROLE"), "auth") == 0) {
         handle_token_check(&rq, &rs, auth, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
-    } else if (!read_body(fr, a, &rq, &too_large)) {
+    } else if (!read_body(fr, a, &rq)) {
         respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
         fr->keepConnection = 0;   /* the unread body must not be taken for the next request */
     } else {
@@ -161,7 +161,12 @@ int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
         if (stop_requested) break;
         int rc = FCGX_Accept_r(&fr);
         set_signals(SIG_BLOCK);
-        if (rc < 0) continue;   /* interrupted, or a connection that closed before its request */
+        if (rc < 0) {
+            /* Interrupted, or a connection that closed before its request; anything else (out of
+             * descriptors, say) is retried after a pause rather than in a busy loop. */
+            if (rc != -EINTR && !stop_requested) usleep(10000);
+            continue;
+        }
         serve(&fr, a, d, auth);
         FCGX_Finish_r(&fr);
         arena_reset(a);   /* every byte the request allocated goes here, in one call */
