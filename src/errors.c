@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "json.h"
+#include "values.h"
 
 static const struct { int status; const char *code; const char *reason; } statuses[] = {
     { 200, NULL, "OK" },
@@ -80,7 +81,8 @@ void respond_error(const request *rq, response *rs, int status, const char *mess
     json_key(w, "error");
     json_begin_object(w);
     json_key(w, "code"); json_string(w, graph_error_code(status));
-    json_key(w, "message"); json_string(w, message);
+    /* Messages quote what the client sent (path segments, property names), maybe cut short. */
+    json_key(w, "message"); json_string(w, value_utf8_sanitize(rq->a, message));
     json_key(w, "innerError");
     json_begin_object(w);
     json_key(w, "date"); json_string(w, date);

@@ -45,6 +45,8 @@ void json_null(json_writer *w) { yajl_gen_null(w->g); }
 
 /* Entity properties are all scalars; annotations we ignore may hold structures, within reason. */
 #define IGNORED_VALUE_MAX_DEPTH 32
+/* Instance annotations other than @odata.type that one body may carry. */
+#define MAX_ANNOTATIONS 64
 
 typedef enum { AT_NONE, AT_PROPERTY, AT_ODATA_TYPE, AT_IGNORED } key_kind;
 
@@ -58,10 +60,13 @@ typedef struct reader {
     key_kind kind;
     int prop;               /* AT_PROPERTY: index into e->props */
     int ignored_depth;      /* AT_IGNORED: nesting inside the ignored value */
-    /* keys seen at the top level, for duplicate detection */
-    const char **keys;
-    size_t *key_lens;
-    size_t nkeys, cap_keys;
+    /* Duplicates: properties and @odata.type are flagged by index; other annotations, which a
+     * client may name freely, are kept in a short list so the check stays linear. */
+    bool *seen_property;
+    bool seen_odata_type;
+    const char *annotations[MAX_ANNOTATIONS];
+    size_t annotation_lens[MAX_ANNOTATIONS];
+    size_t nannotations;
 } reader;
 
 static int fail(reader *r, const char *message)
@@ -142,14 +147,6 @@ static bool odata_type_matches(const entity *e, const char *s, size_t n)
     return strlen(e->type_name) == n && memcmp(e->type_name, s, n) == 0;
 }
 
-/* yajl lets UTF-16 surrogates through as three-byte sequences (ED A0..BF xx); they are not UTF-8. */
-static bool has_surrogate(const char *s, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i++)
-        if ((unsigned char)s[i] == 0xED && ((unsigned char)s[i + 1] & 0xE0) == 0xA0) return true;
-    return false;
-}
-
 static int on_string(void *ctx, const unsigned char *us, size_t n)
 {
     reader *r = ctx;
@@ -166,7 +163,8 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
     const property *p = &r->e->props[r->prop];
     if (memchr(s, '\0', n))
         return fail(r, arena_printf(r->a, "The value for property '%s' contains a NUL character.", p->name));
-    if (has_surrogate(s, n))
+    /* yajl lets overlong forms, surrogates and code points past U+10FFFF through; PostgreSQL would not */
+    if (!value_utf8_valid(s, n))
         return fail(r, arena_printf(r->a, "The value for property '%s' is not valid UTF-8.", p->name));
     switch (p->type) {
     case EDM_STRING:
@@ -191,26 +189,26 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
     return store(r, s, n, false);
 }
 
-static bool remember_key(reader *r, const char *k, size_t n)
+/* False when the annotation was already in the body; *full when there is no room for another. */
+static bool remember_annotation(reader *r, const char *k, size_t n, bool *full)
 {
-    for (size_t i = 0; i < r->nkeys; i++)
-        if (r->key_lens[i] == n && memcmp(r->keys[i], k, n) == 0) return false;
-    if (r->nkeys == r->cap_keys) {
-        size_t cap = r->cap_keys ? r->cap_keys * 2 : 32;
-        const char **keys = arena_alloc(r->a, cap * sizeof *keys);
-        size_t *lens = arena_alloc(r->a, cap * sizeof *lens);
-        if (r->nkeys) {
-            memcpy(keys, r->keys, r->nkeys * sizeof *keys);
-            memcpy(lens, r->key_lens, r->nkeys * sizeof *lens);
-        }
-        r->keys = keys;
-        r->key_lens = lens;
-        r->cap_keys = cap;
+    *full = false;
+    for (size_t i = 0; i < r->nannotations; i++)
+        if (r->annotation_lens[i] == n && memcmp(r->annotations[i], k, n) == 0) return false;
+    if (r->nannotations == MAX_ANNOTATIONS) {
+        *full = true;
+        return false;
     }
-    r->keys[r->nkeys] = k;
-    r->key_lens[r->nkeys] = n;
-    r->nkeys++;
+    r->annotations[r->nannotations] = k;
+    r->annotation_lens[r->nannotations] = n;
+    r->nannotations++;
     return true;
+}
+
+static int duplicate(reader *r, const char *k, size_t n)
+{
+    return fail(r, arena_printf(r->a, "The property '%.*s' appears more than once in the request body.",
+                                (int)(n > 200 ? 200 : n), k));
 }
 
 static int on_map_key(void *ctx, const unsigned char *uk, size_t n)
@@ -218,17 +216,28 @@ static int on_map_key(void *ctx, const unsigned char *uk, size_t n)
     reader *r = ctx;
     const char *k = (const char *)uk;
     if (r->depth > 1) return 1;
-    /* yajl's buffer is reused, so the key is copied before it is remembered */
-    const char *copy = arena_strndup(r->a, k, n);
-    if (!remember_key(r, copy, n))
-        return fail(r, arena_printf(r->a, "The property '%.*s' appears more than once in the request body.",
-                                    (int)(n > 200 ? 200 : n), copy));
-    if (n == 11 && memcmp(k, "@odata.type", 11) == 0) { r->kind = AT_ODATA_TYPE; return 1; }
-    if (memchr(k, '@', n)) { r->kind = AT_IGNORED; return 1; }   /* other instance annotations */
+    if (!value_utf8_valid(k, n)) return fail(r, "A property name in the request body is not valid UTF-8.");
+    if (n == 11 && memcmp(k, "@odata.type", 11) == 0) {
+        if (r->seen_odata_type) return duplicate(r, k, n);
+        r->seen_odata_type = true;
+        r->kind = AT_ODATA_TYPE;
+        return 1;
+    }
+    if (memchr(k, '@', n)) {   /* other instance annotations are ignored, once each */
+        /* yajl's buffer is reused, so the key is copied before it is remembered */
+        const char *copy = arena_strndup(r->a, k, n);
+        bool full;
+        if (!remember_annotation(r, copy, n, &full))
+            return full ? fail(r, "The request body carries too many instance annotations.") : duplicate(r, k, n);
+        r->kind = AT_IGNORED;
+        return 1;
+    }
     int i = entity_property_index(r->e, k, n);
     if (i < 0)
         return fail(r, arena_printf(r->a, "Property '%.*s' does not exist on type '%s'.",
-                                    (int)(n > 200 ? 200 : n), copy, r->e->type_name));
+                                    (int)(n > 200 ? 200 : n), k, r->e->type_name));
+    if (r->seen_property[i]) return duplicate(r, k, n);
+    r->seen_property[i] = true;
     r->kind = AT_PROPERTY;
     r->prop = i;
     return 1;
@@ -284,6 +293,8 @@ bool json_read_entity(arena *a, const entity *e, const char *body, size_t len,
                       prop_value *values, const char **message)
 {
     reader r = { .a = a, .e = e, .values = values, .kind = AT_NONE, .prop = -1 };
+    r.seen_property = arena_alloc(a, (size_t)e->nprops * sizeof *r.seen_property);
+    memset(r.seen_property, 0, (size_t)e->nprops * sizeof *r.seen_property);
     memset(values, 0, (size_t)e->nprops * sizeof *values);
     yajl_handle h = yajl_alloc(&reader_callbacks, NULL, &r);
     yajl_status st = yajl_parse(h, (const unsigned char *)body, len);

@@ -61,6 +61,51 @@ bool value_datetime_valid(const char *s, size_t n)
     return true;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 when there is none. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;   /* bounds of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if (c == 0xED) { len = 3; hi = 0x9F; }          /* no surrogates */
+    else if (c >= 0xE1 && c <= 0xEF) len = 3;
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }          /* nothing past U+10FFFF */
+    else return 0;                                       /* 80..C1 and F5..FF never start one */
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return len;
+}
+
+bool value_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_sequence(u + i, n - i);
+        if (!len) return false;
+        i += len;
+    }
+    return true;
+}
+
+const char *value_utf8_sanitize(arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    if (value_utf8_valid(s, n)) return s;
+    char *out = arena_strndup(a, s, n);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_sequence((const unsigned char *)out + i, n - i);
+        if (!len) { out[i] = '?'; len = 1; }
+        i += len;
+    }
+    return out;
+}
+
 static bool is_base64_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';

@@ -3,10 +3,16 @@
 #define CERTGRAPH_VALUES_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "arena.h"
 #include "entity.h"
 
 /* ISO 8601 date-time with seconds, optional fraction, and Z or ±hh:mm (years 0001..9999). */
 bool value_datetime_valid(const char *s, size_t n);
+/* Well-formed UTF-8 (RFC 3629): no overlong forms, surrogates or code points past U+10FFFF. */
+bool value_utf8_valid(const char *s, size_t n);
+/* s with every byte that is not part of well-formed UTF-8 replaced by '?', in the arena: for text
+ * that is echoed to a client, which may have been cut mid-character or come from a URL. */
+const char *value_utf8_sanitize(arena *a, const char *s);
 /* Standard base64 with padding, no whitespace. */
 bool value_base64_valid(const char *s, size_t n);
 /* An integer literal in Int32's range (no fraction, exponent or leading '+'). */

@@ -217,3 +217,48 @@ Test(json_read, write_only_password_is_accepted_on_the_singleton_only)
     cr_assert(read_as(&symantec_code_signing_certificate_entity, "{\"password\": \"pfx secret\"}"));
     cr_assert_not(read_ecs("{\"password\": \"pfx secret\"}"));
 }
+
+Test(json_read, annotations_are_bounded_so_the_duplicate_check_stays_linear)
+{
+    /* 80,000 distinct annotation keys (about 1 MiB) once took seconds of CPU; now refused at 65. */
+    size_t count = 80000;
+    char *body = malloc(count * 16 + 16);
+    size_t n = 0;
+    body[n++] = '{';
+    for (size_t i = 0; i < count; i++) n += (size_t)sprintf(body + n, "%s\"@%07zu\":0", i ? "," : "", i);
+    body[n++] = '}';
+    body[n] = '\0';
+    cr_assert_not(read_ecs(body));
+    cr_assert(strstr(message, "too many instance annotations"), "%s", message);
+    free(body);
+
+    char ok[2048];
+    n = (size_t)sprintf(ok, "{\"subject\":\"s\"");
+    for (int i = 0; i < 64; i++) n += (size_t)sprintf(ok + n, ",\"x@odata.a%d\":%d", i, i);
+    strcpy(ok + n, "}");
+    cr_assert(read_ecs(ok), "%s", message);
+}
+
+Test(json_read, duplicate_annotation_is_refused)
+{
+    cr_assert_not(read_ecs("{\"x@odata.a\": 1, \"x@odata.a\": 2}"));
+    cr_assert(strstr(message, "more than once"), "%s", message);
+}
+
+Test(json_read, ill_formed_utf8_that_yajl_lets_through_is_refused_naming_the_property)
+{
+    const char *bad[] = {
+        "{\"userPrincipalName\": \"a\xc0\x80" "b\"}",          /* overlong NUL */
+        "{\"userPrincipalName\": \"a\xe0\x80\xaf" "b\"}",      /* overlong '/' */
+        "{\"userPrincipalName\": \"a\xf4\x90\x80\x80" "b\"}",  /* past U+10FFFF */
+        "{\"userPrincipalName\": \"a\xf7\xbf\xbf\xbf" "b\"}",
+        "{\"userPrincipalName\": \"a\xed\xbf\xbf" "b\"}",      /* a low surrogate */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_not(read_state(bad[i]), "accepted case %zu", i);
+        cr_assert(strstr(message, "'userPrincipalName'"), "case %zu: %s", i, message);
+    }
+    cr_assert(read_state("{\"userPrincipalName\": \"\xf0\x9f\x98\x80 \xef\xbf\xbd\"}"), "%s", message);
+    cr_assert_not(read_state("{\"x\xc0\xaf\": 1}"));
+    cr_assert_null(strstr(message, "\xc0"), "the message echoes ill-formed bytes");
+}

@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "arena.h"
 #include "values.h"
 
 Test(values, uuid_shape)
@@ -28,4 +29,25 @@ Test(values, int32_literals)
     cr_assert_not(value_int32_valid("-", 1));
     cr_assert_not(value_int32_valid("01", 2));
     cr_assert_not(value_int32_valid("", 0));
+}
+
+Test(values, utf8_well_formedness)
+{
+    cr_assert(value_utf8_valid("plain", 5));
+    cr_assert(value_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
+    cr_assert_not(value_utf8_valid("\xc3", 1));            /* cut short */
+    cr_assert_not(value_utf8_valid("\xc1\xbf", 2));        /* overlong */
+    cr_assert_not(value_utf8_valid("\xed\xa0\x80", 3));    /* surrogate */
+    cr_assert_not(value_utf8_valid("\xf4\x90\x80\x80", 4));
+    cr_assert_not(value_utf8_valid("\xff", 1));
+}
+
+Test(values, sanitize_replaces_only_the_bad_bytes)
+{
+    arena *a = arena_new(256);
+    cr_assert_str_eq(value_utf8_sanitize(a, "segment \xff\xc3 end"), "segment ?? end");
+    cr_assert_str_eq(value_utf8_sanitize(a, "caf\xc3\xa9 \xe2\x82"), "caf\xc3\xa9 ??");
+    const char *fine = "fine \xe2\x9c\x93";
+    cr_assert_eq(value_utf8_sanitize(a, fine), fine, "well-formed text is returned as it is");
+    arena_free(a);
 }
