@@ -7,10 +7,11 @@
 
 static const char usage[] =
     "usage: certgraphd [--listen PATH|HOST:PORT] [--workers N] [--max-requests N] [--drain-seconds N]\n"
-    "                  [--db CONNINFO] [--jwt-keys FILE] [--jwt-issuer ISS] [--jwt-audience \"A B\"]\n"
+    "                  [--db CONNINFO] [--public-url URL] [--jwt-keys FILE] [--jwt-issuer ISS]\n"
+    "                  [--jwt-audience \"A B\"] [--jwt-skew SECONDS]\n"
     "environment: CERTGRAPH_LISTEN, CERTGRAPH_WORKERS, CERTGRAPH_MAX_REQUESTS, CERTGRAPH_DRAIN_SECONDS,\n"
-    "             CERTGRAPH_DB, CERTGRAPH_JWT_KEYS, CERTGRAPH_JWT_SECRET, CERTGRAPH_JWT_ISSUER,\n"
-    "             CERTGRAPH_JWT_AUDIENCE, CERTGRAPH_JWT_SKEW\n";
+    "             CERTGRAPH_DB, CERTGRAPH_PUBLIC_URL, CERTGRAPH_JWT_KEYS, CERTGRAPH_JWT_SECRET,\n"
+    "             CERTGRAPH_JWT_ISSUER, CERTGRAPH_JWT_AUDIENCE, CERTGRAPH_JWT_SKEW\n";
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -32,6 +33,7 @@ int config_load(config *c, int argc, char **argv, char *err, size_t errlen)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     c->listen = env_or("CERTGRAPH_LISTEN", "var/run/certgraph.sock");
     c->db = env_or("CERTGRAPH_DB", "dbname=certgraph");
+    c->public_url = env_or("CERTGRAPH_PUBLIC_URL", NULL);
     c->auth.keys_path = env_or("CERTGRAPH_JWT_KEYS", "");
     c->auth.hs256_secret = env_or("CERTGRAPH_JWT_SECRET", "");
     /* Entra ID's v1 issuer, with the tenant of each token substituted. */
@@ -71,10 +73,20 @@ int config_load(config *c, int argc, char **argv, char *err, size_t errlen)
             }
         } else if (strcmp(a, "--listen") == 0) c->listen = v;
         else if (strcmp(a, "--db") == 0) c->db = v;
+        else if (strcmp(a, "--public-url") == 0) c->public_url = v;
         else if (strcmp(a, "--jwt-keys") == 0) c->auth.keys_path = v;
         else if (strcmp(a, "--jwt-issuer") == 0) c->auth.issuer = v;
         else if (strcmp(a, "--jwt-audience") == 0) c->auth.audiences = v;
         else { snprintf(err, errlen, "unknown option %s\n%s", a, usage); return -1; }
+    }
+    if (c->public_url) {
+        size_t n = strlen(c->public_url);
+        if ((strncmp(c->public_url, "https://", 8) != 0 && strncmp(c->public_url, "http://", 7) != 0) ||
+            strcspn(c->public_url, " \"\\?#") != n || c->public_url[n - 1] == '/') {
+            snprintf(err, errlen, "--public-url: an origin such as https://graph.example.com:8443, "
+                                  "without a path or a trailing slash: %s", c->public_url);
+            return -1;
+        }
     }
     c->workers = (int)nums[0].value;
     c->max_requests = nums[1].value;

@@ -101,6 +101,11 @@ fail:
     return false;
 }
 
+bool db_connect(db *d)
+{
+    return d->conn || connect_and_prepare(d);
+}
+
 /* An idle connection has nothing to read unless the server is telling us it is going away
  * (shutdown, restart, idle kill); we LISTEN to nothing, so any input then means reconnect before
  * sending, and the request need not fail. */

@@ -17,9 +17,11 @@ typedef enum db_status {
     DB_FAILED         /* anything else: 500 */
 } db_status;
 
-/* Does not connect yet; the first db_run does. Returns NULL only if statements cannot be built. */
+/* Does not connect: db_connect or the first db_run does. NULL only if out of memory. */
 db *db_new(const char *conninfo);
 void db_free(db *d);
+/* Connects and prepares now (a worker does it at start-up); false if PostgreSQL is not reachable. */
+bool db_connect(db *d);
 
 /* Runs entity e's prepared statement op. A read (idempotent) that finds the connection broken is
  * retried once on a fresh one; a write is not, since it may have committed. On DB_OK *out holds the

@@ -33,11 +33,19 @@ static void on_stop(int sig)
 
 static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
 {
+    /* Stop signals wait while the child still carries the master's handler: the worker installs
+     * its own and unblocks them (a pending one is then delivered to it). */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, &old);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         _exit(worker_run(cfg, auth, listen_fd));
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) fprintf(stderr, "certgraphd: fork: %s\n", strerror(errno));
     return pid;
 }

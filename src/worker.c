@@ -59,14 +59,12 @@ static bool host_chars(const char *host)
     return true;
 }
 
-/* The origin for absolute URLs (@odata.context, Location, nextLink). nginx passes it as
- * CERTGRAPH_BASE_URL built from its own, already-validated $host and port; without nginx the Host
- * header is used, and anything odd falls back to localhost. */
-static const char *base_url(arena *a, FCGX_Request *fr)
+/* The origin for absolute URLs (@odata.context, Location, nextLink): the configured public URL,
+ * else the Host the client named (nginx passes its own validated $host and the port), else
+ * localhost when the Host has anything odd in it. */
+static const char *base_url(arena *a, FCGX_Request *fr, const char *public_url)
 {
-    const char *given = param(fr, "CERTGRAPH_BASE_URL");
-    const char *rest = strncmp(given, "https://", 8) == 0 ? given + 8 : strncmp(given, "http://", 7) == 0 ? given + 7 : NULL;
-    if (rest && host_chars(rest)) return given;
+    if (public_url) return public_url;
     const char *host = param(fr, "HTTP_HOST");
     const char *scheme = strcmp(param(fr, "HTTPS"), "on") == 0 ? "https" : "http";
     return arena_printf(a, "%s://%s", scheme, host_chars(host) ? host : "localhost");
@@ -103,7 +101,7 @@ static void write_response(FCGX_Request *fr, const response *rs)
     if (body_len) FCGX_PutStr(rs->body.data, (int)body_len, fr->out);
 }
 
-static void serve(FCGX_Request *fr, arena *a, db *d, const auth_config *auth)
+static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const auth_config *auth)
 {
     request rq = { .a = a };
     response rs;
@@ -114,7 +112,7 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const auth_config *auth)
     rq.prefer = FCGX_GetParam("HTTP_PREFER", fr->envp);
     rq.tenant = param(fr, "CERTGRAPH_TENANT");
     rq.scopes = param(fr, "CERTGRAPH_SCOPES");
-    rq.base_url = base_url(a, fr);
+    rq.base_url = base_url(a, fr, cfg->public_url);
     const char *rid = param(fr, "REQUEST_ID");
     rq.request_id = value_uuid_valid(rid, strlen(rid)) ? rid : new_request_id(a);
     const char *crid = param(fr, "CLIENT_REQUEST_ID");
@@ -152,6 +150,7 @@ int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
     signal(SIGHUP, SIG_IGN);
 
     db *d = db_new(cfg->db);
+    db_connect(d);   /* at start-up, so the first request finds it ready; if it fails, requests retry */
     arena *a = arena_new(64 * 1024);
     FCGX_Request fr;
     FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -167,7 +166,7 @@ int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
             if (rc != -EINTR && !stop_requested) usleep(10000);
             continue;
         }
-        serve(&fr, a, d, auth);
+        serve(&fr, a, d, cfg, auth);
         FCGX_Finish_r(&fr);
         arena_reset(a);   /* every byte the request allocated goes here, in one call */
         if (cfg->max_requests > 0 && ++served >= cfg->max_requests) break;

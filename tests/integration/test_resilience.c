@@ -260,3 +260,22 @@ Test(zz_resilience, sigterm_drains_the_pool_and_a_restart_serves_again)
     restore_pool();
     cg_assert_status(cg_get("/beta" ECSC, token), 200);
 }
+
+Test(zz_resilience, a_configured_public_url_is_used_for_absolute_urls_whatever_the_host)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    restart_pool("CERTGRAPH_PUBLIC_URL=https://graph.example.test:9443");
+    cg_response *r = cg_call(.method = "POST", .path = "/beta" ECSC, .token = token, .body = "{}",
+                             .headers = { "Host: attacker.example:1" });
+    cg_assert_status(r, 201);
+    const char *location = cg_header(r, "Location");
+    cr_assert(location && strncmp(location, "https://graph.example.test:9443/beta" ECSC "/", 37 + strlen(ECSC)) == 0,
+              "Location: %s", location ? location : "(none)");
+    cr_assert(strncmp(cg_str(r->json, "@odata.context"), "https://graph.example.test:9443/beta/$metadata#", 47) == 0,
+              "%s", cg_str(r->json, "@odata.context"));
+    restore_pool();
+    /* Without it, the Host the client named (nginx's validated $host and port). */
+    r = cg_post("/beta" ECSC, token, "{}");
+    cr_assert(strncmp(cg_header(r, "Location"), cg_fmt("https://%s/beta", cg_hostport()), strlen(cg_fmt("https://%s/beta", cg_hostport()))) == 0,
+              "Location: %s", cg_header(r, "Location"));
+}

@@ -214,3 +214,23 @@ Test(routing, a_request_line_under_the_limit_is_served)
     cg_response *r = cg_get(cg_fmt("/beta%s?x=%s", ECSC, long_query(7000)), token);
     cg_assert_ok(cg_check_collection_response(r, &CG_ECSC, "beta"));
 }
+
+Test(routing, methods_nginx_refuses_itself_get_graph_json_with_allow)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    cg_response *r = cg_call(.method = "TRACE", .path = "/beta" ECSC, .token = token);
+    cg_assert_error(r, 405, "MethodNotAllowed", NULL);
+    cr_assert_str_eq(cg_header(r, "Allow"), "GET, POST, PATCH, DELETE");
+    cr_assert(cg_is_uuid(cg_header(r, "request-id")), "no request-id on nginx's 405");
+    cr_assert_str_eq(cg_header(r, "OData-Version"), "4.0");
+    cg_assert_status(cg_get("/beta" ECSC, token), 200);
+}
+
+Test(routing, an_unsupported_transfer_coding_is_501_graph_json)
+{
+    const char *token = cg_tenant_token(cg_new_tenant());
+    cg_response *r = cg_call(.method = "POST", .path = "/beta" ECSC, .token = token, .body = "{}",
+                             .headers = { "Transfer-Encoding: gzip" });
+    cg_assert_error(r, 501, "NotImplemented", NULL);
+    cg_assert_status(cg_post("/beta" ECSC, token, "{}"), 201);
+}
