@@ -72,7 +72,7 @@ FUZZ_SRC := src/arena.c src/json.c src/values.c src/entity.c $(wildcard src/enti
 build/fuzz/fuzz_json_body: tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
 	@mkdir -p $(dir $@)
 	clang $(ASAN_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags yajl) \
-	    -o $@ tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) -lyajl
+	    -o $@ tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) -lyajl -lcrypto
 fuzz: deps build/fuzz/fuzz_json_body
 	mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_json_body -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus tests/fuzz/corpus

@@ -2,7 +2,9 @@
  * All cryptography goes through OpenSSL EVP; JSON goes through yajl. */
 #include "auth.h"
 #include "auth_keys.h"
+#include "values.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -342,8 +344,7 @@ static bool hs256_verify(const auth_config *cfg, const jwt_parts *jwt)
     return CRYPTO_memcmp(mac, jwt->sig, HS256_LEN) == 0;
 }
 
-/* A kid naming one of our keys pins verification to that key; otherwise every key of the kind is tried
- * (auth_keys_lookup makes that choice). */
+/* Tries the keys auth_keys_lookup offers for the kind and kid, in its order. */
 static bool verify_with_keys(const auth_config *cfg, auth_keys_kind kind, const char *kid,
                              const jwt_parts *jwt, const unsigned char *sig, size_t slen)
 {
@@ -383,24 +384,11 @@ static auth_result check_signature(const auth_config *cfg, jwt_alg alg, const jw
 
 /* ---------- claims ---------- */
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* Accepts 8-4-4-4-12 hex in any case and stores it lowercased. */
 static bool copy_guid(const char *s, char out[GUID_LEN + 1])
 {
-    size_t i;
-    if (!s || strlen(s) != GUID_LEN)
-        return false;
-    for (i = 0; i < GUID_LEN; i++) {
-        bool dash_here = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash_here ? s[i] != '-' : !is_hex(s[i]))
-            return false;
-        out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
-    }
-    out[GUID_LEN] = '\0';
+    if (!s || !value_uuid_valid(s, strlen(s))) return false;
+    for (size_t i = 0; i <= GUID_LEN; i++) out[i] = (char)tolower((unsigned char)s[i]);
     return true;
 }
 

@@ -1,5 +1,7 @@
 #include "entity.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 
 const entity *const certgraph_entities[] = {
@@ -22,4 +24,34 @@ int entity_column_count(const entity *e)
     for (int i = 0; i < e->nprops; i++)
         if (e->props[i].column) n++;
     return n;
+}
+
+const char *property_default(const property *p)
+{
+    if ((p->flags & (PROP_NULLABLE | PROP_KEY)) || !p->column) return NULL;
+    switch (p->type) {
+    case EDM_DATETIMEOFFSET: return "0001-01-01 00:00:00+00";   /* Graph's "never set" */
+    case EDM_INT32: return "0";
+    case EDM_ENUM: return p->enumeration->members[0];
+    default: return NULL;
+    }
+}
+
+void entity_singleton_id(const entity *e, const char *tenant, char out[37])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char seed[256];
+    int n = snprintf(seed, sizeof seed, "%s/%s", e->type_name, tenant);
+    EVP_Digest(seed, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80);   /* UUID version 8: name-derived, vendor-defined */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hex[md[i] >> 4];
+        *o++ = hex[md[i] & 15];
+    }
+    *o = '\0';
 }

@@ -63,4 +63,12 @@ extern const entity *const certgraph_entities[];
 int entity_property_index(const entity *e, const char *name, size_t len);
 /* Number of stored (column-backed) properties, id included. */
 int entity_column_count(const entity *e);
+/* The value a property takes until a body sets it, as PostgreSQL's text (NULL: null): Graph's
+ * defaults of API.md §2. Key properties have none. */
+const char *property_default(const property *p);
+/* The singleton's id for a tenant: stable, derived from both, lowercase 8-4-4-4-12. */
+void entity_singleton_id(const entity *e, const char *tenant, char out[37]);
+
+/* The most properties an entity may have (fixed-size index arrays are sized by it). */
+#define ENTITY_MAX_PROPERTIES 64
 #endif

@@ -1,7 +1,6 @@
 #include "handlers.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +177,7 @@ static void not_found(call *c)
 /* Parameters for SQL_INSERT / SQL_UPDATE: tenant, id, then (flag, value) per writable property. */
 static const char **write_params(call *c, const char *id, const prop_value *values, int *count)
 {
-    int idx[64];
+    int idx[ENTITY_MAX_PROPERTIES];
     int n = sql_writable_properties(c->e, idx);
     const char **params = arena_alloc(c->rq->a, (size_t)(2 + 2 * n) * sizeof *params);
     params[0] = c->rq->tenant;
@@ -206,11 +205,7 @@ static void op_get(call *c, const char *id)
             for (int i = 0; i < c->e->nprops; i++) {
                 const property *p = &c->e->props[i];
                 if (!p->column) continue;
-                values[col++] = (p->flags & PROP_KEY) ? id
-                              : (p->flags & PROP_NULLABLE) ? NULL
-                              : p->type == EDM_DATETIMEOFFSET ? "0001-01-01 00:00:00+00"
-                              : p->type == EDM_INT32 ? "0"
-                              : p->type == EDM_ENUM ? p->enumeration->members[0] : NULL;
+                values[col++] = (p->flags & PROP_KEY) ? id : property_default(p);
             }
             respond_entity(c, 200, values);
         } else {
@@ -306,25 +301,6 @@ static void op_delete(call *c, const char *id)
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
-void singleton_id(const entity *e, const char *tenant, char out[37])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    char seed[256];
-    int n = snprintf(seed, sizeof seed, "%s/%s", e->type_name, tenant);
-    EVP_Digest(seed, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80);   /* UUID version 8: name-derived, vendor-defined */
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-        *o++ = hex[md[i] >> 4];
-        *o++ = hex[md[i] & 15];
-    }
-    *o = '\0';
-}
-
 static const char *unsupported_option(const route *rt, bool is_list)
 {
     for (int i = 0; i < rt->noptions; i++) {
@@ -373,7 +349,7 @@ void handle_api(const request *rq, response *rs, db *d)
 
     char id[37];
     if (c.e->singleton) {
-        singleton_id(c.e, rq->tenant, id);
+        entity_singleton_id(c.e, rq->tenant, id);
     } else if (c.rt.key) {
         /* Not a UUID cannot name an entity: the same 404 as a missing one, without a query. */
         if (!value_uuid_valid(c.rt.key, strlen(c.rt.key))) { not_found(&c); return; }

@@ -12,6 +12,4 @@ void handle_api(const request *rq, response *rs, db *d);
  * the token's exp), or 401 with WWW-Authenticate. */
 void handle_token_check(const request *rq, response *rs, const auth_config *cfg, const char *authorization);
 
-/* The singleton's id for a tenant: stable, derived, lowercase 8-4-4-4-12. */
-void singleton_id(const entity *e, const char *tenant, char out[37]);
 #endif

@@ -32,14 +32,22 @@ static void value_expr(strbuf *b, const property *p, int param)
     }
 }
 
-/* The value a column takes when a POST does not mention it: Graph's defaults (API.md §2). */
+/* The value a column takes when a POST does not mention it; the text comes from the entity table,
+ * never from a request. */
 static void default_expr(strbuf *b, const property *p)
 {
-    if (p->flags & PROP_NULLABLE) sb_adds(b, "NULL");
-    else if (p->type == EDM_DATETIMEOFFSET) sb_adds(b, "'0001-01-01 00:00:00+00'::timestamptz");
-    else if (p->type == EDM_INT32) sb_adds(b, "0");
-    else if (p->type == EDM_ENUM) sb_printf(b, "'%s'::%s", p->enumeration->members[0], p->enumeration->sql_type);
-    else sb_adds(b, "NULL");
+    const char *text = property_default(p);
+    if (!text) {
+        sb_adds(b, "NULL");
+        return;
+    }
+    sb_printf(b, "'%s'::", text);
+    switch (p->type) {
+    case EDM_DATETIMEOFFSET: sb_adds(b, "timestamptz"); break;
+    case EDM_INT32: sb_adds(b, "integer"); break;
+    case EDM_ENUM: sb_adds(b, p->enumeration->sql_type); break;
+    default: sb_adds(b, "text"); break;
+    }
 }
 
 int sql_writable_properties(const entity *e, int *idx)
@@ -86,10 +94,11 @@ static void assignment(strbuf *b, const entity *e, const int *idx, int n, int k,
 
 char *sql_build(const entity *e, sql_op op, int *nparams)
 {
+    if (e->nprops > ENTITY_MAX_PROPERTIES) return NULL;
     arena *a = arena_new(4096);
     strbuf b;
     sb_init(&b, a, 1024);
-    int idx[64];
+    int idx[ENTITY_MAX_PROPERTIES];
     int n = sql_writable_properties(e, idx);
     bool built = true;
 
