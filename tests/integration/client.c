@@ -106,14 +106,21 @@ const char *cg_env(const char *name)
     return v;
 }
 
+/* vasprintf that fails the test when out of memory; the caller frees. */
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    cr_assert(n >= 0, "out of memory");
+    return s;
+}
+
 char *cg_fmt(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    char *s = vformat(fmt, ap);
     va_end(ap);
-    cr_assert(n >= 0, "out of memory");
     return own_str(s);
 }
 
@@ -195,10 +202,8 @@ const char *cg_token(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *args = NULL;
-    int n = vasprintf(&args, fmt, ap);
+    char *args = vformat(fmt, ap);
     va_end(ap);
-    cr_assert(n >= 0, "out of memory");
     for (size_t i = 0; i < ntokens; i++) {
         if (strcmp(tokens[i].args, args) == 0) {
             free(args);
@@ -208,7 +213,7 @@ const char *cg_token(const char *fmt, ...)
     const char *ctl = cg_env("CERTGRAPH_TEST_CTL");
     cg_env("CERTGRAPH_JWT_SIGNING_KEY");
     char *cmd = NULL;
-    n = asprintf(&cmd, "'%s' token %s 2>&1", ctl, args);
+    int n = asprintf(&cmd, "'%s' token %s 2>&1", ctl, args);
     cr_assert(n >= 0, "out of memory");
     FILE *f = popen(cmd, "r");
     cr_assert_not_null(f, "popen(%s) failed", cmd);
