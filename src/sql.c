@@ -21,15 +21,21 @@ static void select_list(strbuf *b, const entity *e)
     }
 }
 
-static void value_expr(strbuf *b, const property *p, int param)
+/* The PostgreSQL type a property's text is cast to (binary travels as base64 text, then decoded). */
+static const char *cast_type(const property *p)
 {
     switch (p->type) {
-    case EDM_STRING: sb_printf(b, "$%d::text", param); break;
-    case EDM_BINARY: sb_printf(b, "decode($%d::text, 'base64')", param); break;
-    case EDM_DATETIMEOFFSET: sb_printf(b, "$%d::timestamptz", param); break;
-    case EDM_INT32: sb_printf(b, "$%d::integer", param); break;
-    case EDM_ENUM: sb_printf(b, "$%d::%s", param, p->enumeration->sql_type); break;
+    case EDM_DATETIMEOFFSET: return "timestamptz";
+    case EDM_INT32: return "integer";
+    case EDM_ENUM: return p->enumeration->sql_type;
+    default: return "text";
     }
+}
+
+static void value_expr(strbuf *b, const property *p, int param)
+{
+    if (p->type == EDM_BINARY) sb_printf(b, "decode($%d::text, 'base64')", param);
+    else sb_printf(b, "$%d::%s", param, cast_type(p));
 }
 
 /* The value a column takes when a POST does not mention it; the text comes from the entity table,
@@ -41,13 +47,7 @@ static void default_expr(strbuf *b, const property *p)
         sb_adds(b, "NULL");
         return;
     }
-    sb_printf(b, "'%s'::", text);
-    switch (p->type) {
-    case EDM_DATETIMEOFFSET: sb_adds(b, "timestamptz"); break;
-    case EDM_INT32: sb_adds(b, "integer"); break;
-    case EDM_ENUM: sb_adds(b, p->enumeration->sql_type); break;
-    default: sb_adds(b, "text"); break;
-    }
+    sb_printf(b, "'%s'::%s", text, cast_type(p));
 }
 
 int sql_writable_properties(const entity *e, int *idx)
