@@ -1,4 +1,5 @@
 #include "entity.h"
+#include "values.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -44,14 +45,5 @@ void entity_singleton_id(const entity *e, const char *tenant, char out[37])
     char seed[256];
     int n = snprintf(seed, sizeof seed, "%s/%s", e->type_name, tenant);
     EVP_Digest(seed, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80);   /* UUID version 8: name-derived, vendor-defined */
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
-    static const char hex[] = "0123456789abcdef";
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-        *o++ = hex[md[i] >> 4];
-        *o++ = hex[md[i] & 15];
-    }
-    *o = '\0';
+    value_uuid_format(md, 8, out);   /* version 8: name-derived, vendor-defined */
 }

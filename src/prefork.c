@@ -35,11 +35,8 @@ static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
 {
     /* Stop signals wait while the child still carries the master's handler: the worker installs
      * its own and unblocks them (a pending one is then delivered to it). */
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop, &old);
+    sigset_t old;
+    stop_signals(SIG_BLOCK, &old);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);

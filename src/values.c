@@ -158,6 +158,21 @@ bool value_uuid_valid(const char *s, size_t n)
     return true;
 }
 
+void value_uuid_format(const unsigned char b[16], unsigned version, char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        unsigned char c = b[i];
+        if (i == 6) c = (unsigned char)((c & 0x0f) | (version << 4));
+        if (i == 8) c = (unsigned char)((c & 0x3f) | 0x80);
+        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
+    }
+    *o = '\0';
+}
+
 void value_timestamp_to_odata(const char *pg, char *out, size_t outlen)
 {
     /* The session runs with TimeZone UTC and DateStyle ISO, so the text ends in "+00". */

@@ -21,6 +21,8 @@ bool value_int32_valid(const char *s, size_t n);
 int value_enum_member(const edm_enum *en, const char *s, size_t n);
 /* 8-4-4-4-12 hex digits, any case. */
 bool value_uuid_valid(const char *s, size_t n);
+/* Writes b as a lowercase UUID of the given version (4 random, 8 derived), with the RFC 4122 variant. */
+void value_uuid_format(const unsigned char b[16], unsigned version, char out[37]);
 /* PostgreSQL's ISO timestamptz text in UTC ("2026-11-24 16:30:00.5+00") to OData ("...T16:30:00.5Z"). */
 void value_timestamp_to_odata(const char *pg, char *out, size_t outlen);
 #endif

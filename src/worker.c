@@ -42,11 +42,9 @@ static const char *new_request_id(arena *a)
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1) memset(b, 0, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    return arena_printf(a, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                        b[14], b[15]);
+    char *id = arena_alloc(a, 37);
+    value_uuid_format(b, 4, id);
+    return id;
 }
 
 static bool host_chars(const char *host)
@@ -129,13 +127,13 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     write_response(fr, &rs);
 }
 
-static void set_signals(int how)
+void stop_signals(int how, sigset_t *old)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    sigprocmask(how, &set, NULL);
+    sigprocmask(how, &set, old);
 }
 
 int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
@@ -156,10 +154,10 @@ int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
     FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
     long served = 0;
     while (!stop_requested) {
-        set_signals(SIG_UNBLOCK);
+        stop_signals(SIG_UNBLOCK, NULL);
         if (stop_requested) break;
         int rc = FCGX_Accept_r(&fr);
-        set_signals(SIG_BLOCK);
+        stop_signals(SIG_BLOCK, NULL);
         if (rc < 0) {
             /* Interrupted, or a connection that closed before its request; anything else (out of
              * descriptors, say) is retried after a pause rather than in a busy loop. */

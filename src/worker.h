@@ -2,10 +2,16 @@
  * the handler and writes the response. The only file that speaks FastCGI. */
 #ifndef CERTGRAPH_WORKER_H
 #define CERTGRAPH_WORKER_H
+#include <signal.h>
+
 #include "auth.h"
 #include "config.h"
 
 /* Serves until SIGTERM/SIGINT (after finishing the request in hand) or max_requests; returns the
  * process exit status. */
 int worker_run(const config *cfg, const auth_config *auth, int listen_fd);
+
+/* sigprocmask(how, ...) on the stop signals, SIGTERM and SIGINT; old (may be NULL) gets the mask
+ * before. A worker blocks them while it serves a request; the master while it forks one. */
+void stop_signals(int how, sigset_t *old);
 #endif

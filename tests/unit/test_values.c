@@ -51,3 +51,15 @@ Test(values, sanitize_replaces_only_the_bad_bytes)
     cr_assert_eq(value_utf8_sanitize(a, fine), fine, "well-formed text is returned as it is");
     arena_free(a);
 }
+
+Test(values, uuid_format_sets_version_and_variant)
+{
+    unsigned char b[16];
+    memset(b, 0xff, sizeof b);
+    char out[37];
+    value_uuid_format(b, 4, out);
+    cr_assert_str_eq(out, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    memset(b, 0, sizeof b);
+    value_uuid_format(b, 8, out);
+    cr_assert_str_eq(out, "00000000-0000-8000-8000-000000000000");
+}
