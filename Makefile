@@ -68,7 +68,7 @@ asan-integration-test: asan-build
 # libFuzzer on the request-body reader. `make fuzz` explores for FUZZ_SECONDS (by hand); make test
 # replays the committed corpus in tests/fuzz/corpus as a regression check.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := src/arena.c src/json.c src/values.c src/entity.c $(wildcard src/entities/*.c)
+FUZZ_SRC := src/arena.c src/edm.c src/json.c src/values.c src/entity.c $(wildcard src/entities/*.c)
 build/fuzz/fuzz_json_body: tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
 	@mkdir -p $(dir $@)
 	clang $(ASAN_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags yajl) \

@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,41 +8,26 @@
 #include <time.h>
 #include <unistd.h>
 
-struct statement {
-    char name[16];
-    char *text;
-    int nparams;
-};
+typedef enum { TX_NONE, TX_WANTED, TX_OPEN } tx_state;
 
 struct db {
     char *conninfo;
     PGconn *conn;
-    struct statement *stmts;   /* [entity index][op] */
-    int nentities;
+    tx_state tx;
     time_t last_attempt;       /* connection attempts while PostgreSQL is down are spaced out */
     int failed_attempts;
 };
 
-static int entity_index(const entity *e)
-{
-    for (int i = 0; certgraph_entities[i]; i++)
-        if (certgraph_entities[i] == e) return i;
-    return -1;
-}
+struct db_rows {
+    PGresult *result;
+    const int *column_of;      /* [property] -> result column, -1 when not selected */
+};
 
 db *db_new(const char *conninfo)
 {
     db *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->conninfo = strdup(conninfo ? conninfo : "");
-    while (certgraph_entities[d->nentities]) d->nentities++;
-    d->stmts = calloc((size_t)d->nentities * SQL_OP_COUNT, sizeof *d->stmts);
-    for (int i = 0; i < d->nentities; i++)
-        for (int op = 0; op < SQL_OP_COUNT; op++) {
-            struct statement *s = &d->stmts[i * SQL_OP_COUNT + op];
-            snprintf(s->name, sizeof s->name, "e%d_%d", i, op);
-            s->text = sql_build(certgraph_entities[i], (sql_op)op, &s->nparams);
-        }
     return d;
 }
 
@@ -49,8 +35,6 @@ void db_free(db *d)
 {
     if (!d) return;
     if (d->conn) PQfinish(d->conn);
-    for (int i = 0; i < d->nentities * SQL_OP_COUNT; i++) free(d->stmts[i].text);
-    free(d->stmts);
     free(d->conninfo);
     free(d);
 }
@@ -66,6 +50,7 @@ static void disconnect(db *d)
 {
     if (d->conn) PQfinish(d->conn);
     d->conn = NULL;
+    d->tx = TX_NONE;
 }
 
 static bool connect_and_prepare(db *d)
@@ -84,9 +69,11 @@ static bool connect_and_prepare(db *d)
     if (!command_ok(PQexec(d->conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
                                               "SET client_encoding = 'UTF8'")))
         goto fail;
-    for (int i = 0; i < d->nentities * SQL_OP_COUNT; i++) {
-        struct statement *s = &d->stmts[i];
-        if (!s->text) continue;
+    const sql_statement *const *all;
+    int n = sql_templates(&all);
+    for (int i = 0; i < n; i++) {
+        const sql_statement *s = all[i];
+        if (!s) continue;
         if (!command_ok(PQprepare(d->conn, s->name, s->text, s->nparams, NULL))) {
             fprintf(stderr, "certgraphd: cannot prepare %s: %s", s->name, PQerrorMessage(d->conn));
             goto fail;
@@ -118,7 +105,7 @@ static bool connection_usable(db *d)
 
 static db_status classify(PGresult *r, PGconn *conn)
 {
-    if (PQstatus(conn) != CONNECTION_OK) return DB_UNAVAILABLE;
+    if (!r || PQstatus(conn) != CONNECTION_OK) return DB_UNAVAILABLE;
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (state && strncmp(state, "22", 2) == 0) return DB_BAD_VALUE;
     /* 57P: operator intervention (shutdown, cancel); 08: connection exception; 53: resources */
@@ -127,39 +114,147 @@ static db_status classify(PGresult *r, PGconn *conn)
     return DB_FAILED;
 }
 
+static bool result_ok(const PGresult *r)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+static int send_statement(PGconn *c, const sql_statement *s)
+{
+    return s->name ? PQsendQueryPrepared(c, s->name, s->nparams, s->params, NULL, NULL, 0)
+                   : PQsendQueryParams(c, s->text, s->nparams, NULL, s->params, NULL, NULL, 0);
+}
+
+/* The next query's result in a pipeline, and the NULL that follows it. */
+static PGresult *pipeline_next(PGconn *c)
+{
+    PGresult *r = PQgetResult(c);
+    if (r && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        PGresult *extra;
+        while ((extra = PQgetResult(c))) PQclear(extra);
+    }
+    return r;
+}
+
+/* BEGIN and the transaction's first statement in one round trip. NULL when the connection broke. */
+static PGresult *begin_and_run(db *d, const sql_statement *s)
+{
+    PGconn *c = d->conn;
+    if (!PQenterPipelineMode(c)) return NULL;
+    PGresult *begin = NULL, *r = NULL, *sync = NULL;
+    if (PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) && send_statement(c, s) && PQpipelineSync(c)) {
+        begin = pipeline_next(c);
+        r = pipeline_next(c);
+        sync = PQgetResult(c);
+    }
+    bool in_step = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC && PQexitPipelineMode(c);
+    bool begun = begin && PQresultStatus(begin) == PGRES_COMMAND_OK;
+    PQclear(begin);
+    PQclear(sync);
+    if (!in_step) {
+        PQclear(r);
+        return NULL;
+    }
+    if (begun) d->tx = TX_OPEN;
+    return r;
+}
+
 static void release_result(void *r)
 {
     PQclear(r);
 }
 
-db_status db_run(db *d, arena *a, const entity *e, sql_op op, const char *const *params, bool idempotent,
-                 PGresult **out)
+static db_rows *wrap(arena *a, const sql_statement *s, PGresult *r)
+{
+    arena_own(a, release_result, r);
+    db_rows *rows = arena_alloc(a, sizeof *rows);
+    rows->result = r;
+    int nprops = s->entity ? s->entity->nprops : 0;
+    int *column_of = arena_alloc(a, (size_t)(nprops > 0 ? nprops : 1) * sizeof *column_of);
+    for (int i = 0; i < nprops; i++) column_of[i] = -1;
+    for (int col = 0; col < s->ncolumns && col < PQnfields(r); col++) column_of[s->column_props[col]] = col;
+    rows->column_of = column_of;
+    return rows;
+}
+
+db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out)
 {
     *out = NULL;
-    int ei = entity_index(e);
-    if (ei < 0) return DB_FAILED;
-    struct statement *s = &d->stmts[ei * SQL_OP_COUNT + op];
-    if (!s->text) return DB_FAILED;
-
+    if (!s) return DB_FAILED;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!connection_usable(d)) {
+        /* Inside an open transaction there is no fresh connection to move to. */
+        if (d->tx != TX_OPEN && !connection_usable(d)) {
             disconnect(d);
             if (!connect_and_prepare(d)) return DB_UNAVAILABLE;
         }
-        PGresult *r = PQexecPrepared(d->conn, s->name, s->nparams, params, NULL, NULL, 0);
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-            arena_own(a, release_result, r);
-            *out = r;
+        bool starts_tx = d->tx == TX_WANTED;
+        PGresult *r;
+        if (starts_tx) {
+            r = begin_and_run(d, s);
+        } else {
+            r = s->name ? PQexecPrepared(d->conn, s->name, s->nparams, s->params, NULL, NULL, 0)
+                        : PQexecParams(d->conn, s->text, s->nparams, NULL, s->params, NULL, NULL, 0);
+        }
+        if (result_ok(r)) {
+            *out = wrap(a, s, r);
             return DB_OK;
         }
         db_status status = classify(r, d->conn);
         if (status == DB_FAILED)
-            fprintf(stderr, "certgraphd[%d]: %s failed: %s", (int)getpid(), s->name, PQresultErrorMessage(r));
+            fprintf(stderr, "certgraphd[%d]: %s failed: %s", (int)getpid(), s->name ? s->name : "query",
+                    r ? PQresultErrorMessage(r) : PQerrorMessage(d->conn));
         PQclear(r);
         if (status != DB_UNAVAILABLE) return status;
+        bool in_tx = d->tx == TX_OPEN;
         disconnect(d);
-        if (!idempotent) return DB_UNAVAILABLE;
+        /* A write, or anything inside a transaction, may have taken effect: never sent twice. */
+        if (s->writes || in_tx) return DB_UNAVAILABLE;
+        if (starts_tx) d->tx = TX_WANTED;
     }
     return DB_UNAVAILABLE;
+}
+
+void db_begin(db *d)
+{
+    d->tx = TX_WANTED;
+}
+
+db_status db_commit(db *d)
+{
+    tx_state was = d->tx;
+    d->tx = TX_NONE;
+    if (was != TX_OPEN) return DB_OK;   /* nothing ran */
+    PGresult *r = PQexec(d->conn, "COMMIT");
+    /* COMMIT of a transaction that failed answers ROLLBACK; a broken one leaves the outcome unknown. */
+    bool committed = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+    db_status status = committed ? DB_OK : classify(r, d->conn);
+    PQclear(r);
+    if (status == DB_UNAVAILABLE) disconnect(d);
+    return committed ? DB_OK : status;
+}
+
+void db_rollback(db *d)
+{
+    tx_state was = d->tx;
+    d->tx = TX_NONE;
+    if (was != TX_OPEN) return;
+    if (!command_ok(PQexec(d->conn, "ROLLBACK"))) disconnect(d);
+}
+
+int db_rows_count(const db_rows *r)
+{
+    return PQntuples(r->result);
+}
+
+const char *db_rows_value(const db_rows *r, int row, int prop)
+{
+    int col = r->column_of[prop];
+    if (col < 0 || PQgetisnull(r->result, row, col)) return NULL;
+    return PQgetvalue(r->result, row, col);
+}
+
+long db_rows_affected(const db_rows *r)
+{
+    return strtol(PQcmdTuples(r->result), NULL, 10);
 }

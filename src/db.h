@@ -1,31 +1,42 @@
-/* All database access: one libpq connection per worker, every statement prepared at connect time,
- * reconnect after PostgreSQL restarts. */
+/* All database access: one libpq connection per worker, the CRUD statements prepared at connect
+ * time, reconnect after PostgreSQL restarts, and the one transaction of a request that writes.
+ * No other file touches libpq. */
 #ifndef CERTGRAPH_DB_H
 #define CERTGRAPH_DB_H
 #include <stdbool.h>
-#include <libpq-fe.h>
 #include "arena.h"
-#include "entity.h"
 #include "sql.h"
 
 typedef struct db db;
+typedef struct db_rows db_rows;
 
 typedef enum db_status {
     DB_OK,
-    DB_UNAVAILABLE,   /* no connection, or it broke mid-statement: 503 */
+    DB_UNAVAILABLE,   /* no connection, or it broke mid-statement (or mid-COMMIT: outcome unknown): 503 */
     DB_BAD_VALUE,     /* PostgreSQL rejected a value (class 22): 400 */
     DB_FAILED         /* anything else: 500 */
 } db_status;
 
-/* Does not connect: db_connect or the first db_run does. NULL only if out of memory. */
+/* Does not connect: db_connect or the first statement does. NULL only if out of memory. */
 db *db_new(const char *conninfo);
 void db_free(db *d);
 /* Connects and prepares now (a worker does it at start-up); false if PostgreSQL is not reachable. */
 bool db_connect(db *d);
 
-/* Runs entity e's prepared statement op. A read (idempotent) that finds the connection broken is
- * retried once on a fresh one; a write is not, since it may have committed. On DB_OK *out holds the
- * result, owned by the request's arena a (cleared when the request's memory is released). */
-db_status db_run(db *d, arena *a, const entity *e, sql_op op, const char *const *params, bool idempotent,
-                 PGresult **out);
+/* Runs a statement. Outside a transaction, one that does not write and finds the connection broken
+ * is retried once on a fresh one. On DB_OK *out holds the rows, owned by the request's arena a. */
+db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out);
+
+/* A request's writes: db_begin opens one transaction that every db_run joins until db_commit or
+ * db_rollback. BEGIN travels with the first statement, so it costs no extra round trip. */
+void db_begin(db *d);
+db_status db_commit(db *d);
+void db_rollback(db *d);
+
+int db_rows_count(const db_rows *r);
+/* The text of property prop (an index into the statement's entity's props) in row; NULL when it is
+ * SQL null or the statement did not select it. */
+const char *db_rows_value(const db_rows *r, int row, int prop);
+/* Rows a DELETE or UPDATE touched. */
+long db_rows_affected(const db_rows *r);
 #endif

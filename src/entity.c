@@ -1,4 +1,5 @@
 #include "entity.h"
+#include "edm.h"
 #include "values.h"
 
 #include <openssl/evp.h>
@@ -30,12 +31,7 @@ int entity_column_count(const entity *e)
 const char *property_default(const property *p)
 {
     if ((p->flags & (PROP_NULLABLE | PROP_KEY)) || !p->column) return NULL;
-    switch (p->type) {
-    case EDM_DATETIMEOFFSET: return "0001-01-01 00:00:00+00";   /* Graph's "never set" */
-    case EDM_INT32: return "0";
-    case EDM_ENUM: return p->enumeration->members[0];
-    default: return NULL;
-    }
+    return p->type == EDM_ENUM ? p->enumeration->members[0] : edm_info(p->type)->never_set;
 }
 
 void entity_singleton_id(const entity *e, const char *tenant, char out[37])

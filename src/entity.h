@@ -56,6 +56,14 @@ extern const entity enterprise_code_signing_certificate_entity;
 extern const entity symantec_code_signing_certificate_entity;
 extern const entity managed_all_device_certificate_state_entity;
 
+/* One property as it came in a body: the canonical text to store, or null. */
+typedef struct prop_value {
+    bool present;
+    bool is_null;
+    const char *text;     /* NUL-terminated copy in the arena; NULL when is_null */
+    size_t len;
+} prop_value;
+
 /* Every served entity, NULL-terminated. */
 extern const entity *const certgraph_entities[];
 

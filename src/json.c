@@ -4,6 +4,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
+#include "edm.h"
 #include "values.h"
 
 /* ---- writer ---------------------------------------------------------------------------------- */
@@ -79,11 +80,7 @@ static int wrong_type(reader *r)
 {
     const property *p = &r->e->props[r->prop];
     return fail(r, arena_printf(r->a, "Cannot convert the literal to the expected type for property '%s' of type '%s'.",
-                                p->name,
-                                p->type == EDM_STRING ? "Edm.String" :
-                                p->type == EDM_BINARY ? "Edm.Binary" :
-                                p->type == EDM_DATETIMEOFFSET ? "Edm.DateTimeOffset" :
-                                p->type == EDM_INT32 ? "Edm.Int32" : p->enumeration->name));
+                                p->name, edm_type_name(p)));
 }
 
 /* A value has arrived at the top level: returns 1 if the reader is inside an ignored annotation. */
@@ -103,6 +100,17 @@ static int store(reader *r, const char *s, size_t n, bool is_null)
     return 1;
 }
 
+/* A scalar of the right JSON kind: its text must also be a value of the property's EDM type. */
+static int check_and_store(reader *r, const char *s, size_t n)
+{
+    const property *p = &r->e->props[r->prop];
+    const edm_type_info *t = edm_info(p->type);
+    if (!t->valid(p, s, n))
+        return fail(r, arena_printf(r->a, "The value for property '%s' %s", p->name,
+                                    arena_printf(r->a, t->invalid_fmt, edm_type_name(p))));
+    return store(r, s, n, false);
+}
+
 static int on_null(void *ctx)
 {
     reader *r = ctx;
@@ -112,9 +120,7 @@ static int on_null(void *ctx)
     const property *p = &r->e->props[r->prop];
     if (!(p->flags & PROP_NULLABLE) && !(p->flags & PROP_READONLY))
         return fail(r, arena_printf(r->a, "A null value was found for the property named '%s', which has the expected type '%s'. The expected type does not allow null values.",
-                                    p->name, p->type == EDM_ENUM ? p->enumeration->name :
-                                    p->type == EDM_INT32 ? "Edm.Int32" :
-                                    p->type == EDM_DATETIMEOFFSET ? "Edm.DateTimeOffset" : "Edm.String"));
+                                    p->name, edm_type_name(p)));
     return store(r, NULL, 0, true);
 }
 
@@ -134,11 +140,8 @@ static int on_number(void *ctx, const char *s, size_t n)
     if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
     if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
     if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
-    const property *p = &r->e->props[r->prop];
-    if (p->type != EDM_INT32) return wrong_type(r);
-    if (!value_int32_valid(s, n))
-        return fail(r, arena_printf(r->a, "The value for property '%s' is not a valid Edm.Int32.", p->name));
-    return store(r, s, n, false);
+    if (!edm_info(r->e->props[r->prop].type)->json_number) return wrong_type(r);
+    return check_and_store(r, s, n);
 }
 
 static bool odata_type_matches(const entity *e, const char *s, size_t n)
@@ -166,27 +169,8 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
     /* yajl lets overlong forms, surrogates and code points past U+10FFFF through; PostgreSQL would not */
     if (!value_utf8_valid(s, n))
         return fail(r, arena_printf(r->a, "The value for property '%s' is not valid UTF-8.", p->name));
-    switch (p->type) {
-    case EDM_STRING:
-        break;
-    case EDM_BINARY:
-        if (!value_base64_valid(s, n))
-            return fail(r, arena_printf(r->a, "The value for property '%s' is not valid base64 (Edm.Binary).", p->name));
-        break;
-    case EDM_DATETIMEOFFSET:
-        if (!value_datetime_valid(s, n))
-            return fail(r, arena_printf(r->a, "The value for property '%s' is not a valid Edm.DateTimeOffset; "
-                                              "use ISO 8601 with Z or an offset, e.g. 2026-11-24T16:30:00Z.", p->name));
-        break;
-    case EDM_INT32:
-        return wrong_type(r);
-    case EDM_ENUM:
-        if (value_enum_member(p->enumeration, s, n) < 0)
-            return fail(r, arena_printf(r->a, "The value for property '%s' is not a member of %s.", p->name,
-                                        p->enumeration->name));
-        break;
-    }
-    return store(r, s, n, false);
+    if (edm_info(p->type)->json_number) return wrong_type(r);
+    return check_and_store(r, s, n);
 }
 
 /* False when the annotation was already in the body; *full when there is no room for another. */

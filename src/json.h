@@ -20,14 +20,6 @@ void json_string_n(json_writer *w, const char *s, size_t n);
 void json_number(json_writer *w, const char *digits);   /* already-validated number text */
 void json_null(json_writer *w);
 
-/* One property as it came in a body: the canonical text to store, or null. */
-typedef struct prop_value {
-    bool present;
-    bool is_null;
-    const char *text;     /* NUL-terminated copy in the arena; NULL when is_null */
-    size_t len;
-} prop_value;
-
 /* Parses a request body for entity e into values[e->nprops]. Every rule of API.md §3 is checked here:
  * an object, valid UTF-8, no duplicates, no unknown properties, the right JSON type and range for each
  * property, @odata.type naming e. Returns true, or false with *message set (arena text). */

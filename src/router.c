@@ -138,4 +138,5 @@ void route_parse(arena *a, const char *uri, route *r)
     if (key && r->entity->singleton) { segment_not_found(a, r, key); return; }
     if (next < nsegments) { segment_not_found(a, r, segments[next]); return; }
     r->key = key;
+    r->kind = r->entity->singleton ? PATH_SINGLETON : key ? PATH_ENTITY : PATH_COLLECTION;
 }

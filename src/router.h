@@ -9,8 +9,16 @@ typedef struct query_option {
     const char *value;   /* percent-decoded */
 } query_option;
 
+/* What a path names; with the method it picks the operation (dispatch.c). */
+typedef enum path_kind {
+    PATH_COLLECTION,
+    PATH_ENTITY,
+    PATH_SINGLETON,
+} path_kind;
+
 typedef struct route {
     const char *version;          /* "v1.0" or "beta", as Graph spells it */
+    path_kind kind;
     const entity *entity;
     const char *key;              /* the entity id from the path, NULL for a collection or singleton */
     query_option *options;

@@ -1,23 +1,44 @@
-/* SQL text for each entity and operation, built once from the entity table. Every value travels as
- * a parameter; only names from the table itself are ever spliced into the text. */
+/* SQL statement values, built from the entity tables. Every value travels as a parameter; only names
+ * from the tables themselves are ever spliced into the text. This file alone knows which parameter
+ * sits in which slot and which property each result column carries. */
 #ifndef CERTGRAPH_SQL_H
 #define CERTGRAPH_SQL_H
+#include <stdbool.h>
+#include "arena.h"
 #include "entity.h"
 
 typedef enum sql_op {
-    SQL_GET,               /* $1 tenant, $2 id */
-    SQL_LIST_FIRST,        /* $1 tenant, $2 limit */
-    SQL_LIST_AFTER,        /* $1 tenant, $2 last id seen, $3 limit */
-    SQL_INSERT,            /* $1 tenant, $2 id (singleton) or unused, then (flag, value) per writable column */
-    SQL_UPDATE,            /* $1 tenant, $2 id, then (flag, value) per writable column */
-    SQL_DELETE,            /* $1 tenant, $2 id */
+    SQL_GET,
+    SQL_LIST_FIRST,
+    SQL_LIST_AFTER,
+    SQL_INSERT,            /* for the singleton an upsert: created on first PATCH, updated after */
+    SQL_UPDATE,
+    SQL_DELETE,
     SQL_OP_COUNT
 } sql_op;
 
-/* malloc'd statement text and its parameter count; NULL when the op does not apply to e. */
-char *sql_build(const entity *e, sql_op op, int *nparams);
+/* A statement ready to run, or (params NULL) the template it was made from. */
+typedef struct sql_statement {
+    const char *name;          /* prepared at connect under this name; NULL: sent with its text */
+    const char *text;
+    int nparams;
+    const char *const *params;
+    const entity *entity;
+    int ncolumns;
+    const int *column_props;   /* result column i carries entity->props[column_props[i]] */
+    bool writes;               /* never retried on a fresh connection: it may have committed */
+} sql_statement;
 
-/* The writable (column-backed, not read-only) properties, in the order their (flag, value)
- * parameter pairs follow $2; returns the count and fills idx (size e->nprops). */
-int sql_writable_properties(const entity *e, int *idx);
+/* The CRUD templates of every entity, made once per process; db.c prepares them at connect.
+ * Returns their number and sets *out; NULL entries are ops that do not apply to an entity. */
+int sql_templates(const sql_statement *const **out);
+
+/* This request's statements, in the arena; NULL when the op does not apply to e. */
+const sql_statement *sql_get(arena *a, const entity *e, const char *tenant, const char *id);
+/* A page of at most limit rows by id, after the given id (NULL: from the start). */
+const sql_statement *sql_list(arena *a, const entity *e, const char *tenant, const char *after, int limit);
+/* values[e->nprops] as read from the body; id is NULL for a POST to a collection. */
+const sql_statement *sql_insert(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);
+const sql_statement *sql_update(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);
+const sql_statement *sql_delete(arena *a, const entity *e, const char *tenant, const char *id);
 #endif

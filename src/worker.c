@@ -11,7 +11,8 @@
 
 #include "db.h"
 #include "errors.h"
-#include "handlers.h"
+#include "dispatch.h"
+#include "token_check.h"
 #include "values.h"
 
 #define BODY_LIMIT (1024 * 1024)

@@ -3,27 +3,99 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edm.h"
 #include "entity.h"
 #include "sql.h"
 #include "values.h"
 
+/* Parameter slots: tenant and id, then a (was it sent, value) pair per writable property. */
+static int writable_count(const entity *e)
+{
+    int n = 0;
+    for (int i = 0; i < e->nprops; i++)
+        if (e->props[i].column && !(e->props[i].flags & PROP_READONLY)) n++;
+    return n;
+}
+
 Test(entity, every_table_fits_the_fixed_index_arrays_and_builds_its_statements)
 {
+    const sql_statement *const *all;
+    int n = sql_templates(&all);
     for (int i = 0; certgraph_entities[i]; i++) {
         const entity *e = certgraph_entities[i];
         cr_assert_leq(e->nprops, ENTITY_MAX_PROPERTIES, "%s", e->type_name);
         cr_assert_eq(e->props[0].flags & PROP_KEY, PROP_KEY, "%s: id comes first", e->type_name);
-        int nparams;
-        char *get = sql_build(e, SQL_GET, &nparams);
+        const sql_statement *get = NULL, *insert = NULL, *update = NULL, *list = NULL;
+        for (int k = 0; k < n; k++) {
+            if (!all[k] || all[k]->entity != e) continue;
+            if (strncmp(all[k]->text, "SELECT", 6) == 0 && strstr(all[k]->text, "AND id = $2")) get = all[k];
+            if (strncmp(all[k]->text, "SELECT", 6) == 0 && strstr(all[k]->text, "LIMIT $2")) list = all[k];
+            if (strncmp(all[k]->text, "INSERT", 6) == 0) insert = all[k];
+            if (strncmp(all[k]->text, "UPDATE", 6) == 0) update = all[k];
+        }
         cr_assert_not_null(get, "%s", e->type_name);
-        cr_assert_eq(nparams, 2);
-        free(get);
-        char *insert = sql_build(e, SQL_INSERT, &nparams);
+        cr_assert_eq(get->nparams, 2);
+        cr_assert_eq(get->ncolumns, entity_column_count(e));
+        for (int col = 0; col < get->ncolumns; col++)
+            cr_assert_not_null(e->props[get->column_props[col]].column, "%s column %d", e->type_name, col);
         cr_assert_not_null(insert, "%s", e->type_name);
-        int idx[ENTITY_MAX_PROPERTIES];
-        cr_assert_eq(nparams, 2 + 2 * sql_writable_properties(e, idx));
-        free(insert);
+        cr_assert(insert->writes);
+        cr_assert_eq(insert->nparams, 2 + 2 * writable_count(e));
+        if (e->singleton) {
+            cr_assert_null(update, "%s: the singleton is upserted", e->type_name);
+            cr_assert_null(list, "%s: the singleton has no list", e->type_name);
+        } else {
+            cr_assert_not_null(update, "%s", e->type_name);
+            cr_assert_eq(update->nparams, insert->nparams);
+            cr_assert_not_null(list, "%s", e->type_name);
+        }
     }
+}
+
+Test(entity, bound_statements_carry_the_request_values_in_their_slots)
+{
+    const entity *e = &managed_all_device_certificate_state_entity;
+    arena *a = arena_new(4096);
+    prop_value values[ENTITY_MAX_PROPERTIES] = { 0 };
+    int upn = entity_property_index(e, "userPrincipalName", 17);
+    values[upn] = (prop_value){ .present = true, .text = "a@example.com", .len = 13 };
+    const sql_statement *s = sql_update(a, e, "t", "i", values);
+    cr_assert_str_eq(s->params[0], "t");
+    cr_assert_str_eq(s->params[1], "i");
+    int sent = 0;
+    for (int k = 2; k < s->nparams; k += 2) {
+        if (strcmp(s->params[k], "true") == 0) {
+            sent++;
+            cr_assert_str_eq(s->params[k + 1], "a@example.com");
+        } else {
+            cr_assert_str_eq(s->params[k], "false");
+            cr_assert_null(s->params[k + 1]);
+        }
+    }
+    cr_assert_eq(sent, 1);
+    const sql_statement *l = sql_list(a, e, "t", NULL, 101);
+    cr_assert_eq(l->nparams, 2);
+    cr_assert_str_eq(l->params[1], "101");
+    l = sql_list(a, e, "t", "after", 101);
+    cr_assert_eq(l->nparams, 3);
+    cr_assert_str_eq(l->params[1], "after");
+    cr_assert_str_eq(l->params[2], "101");
+    cr_assert_null(sql_delete(a, &symantec_code_signing_certificate_entity, "t", "i"));
+    arena_free(a);
+}
+
+Test(entity, the_edm_table_is_indexed_by_type_and_names_every_type)
+{
+    for (edm_type t = EDM_STRING; t <= EDM_ENUM; t++) {
+        cr_assert_eq(edm_info(t)->type, t);
+        cr_assert_not_null(edm_info(t)->valid);
+        cr_assert_not_null(edm_info(t)->render);
+    }
+    const entity *e = &enterprise_code_signing_certificate_entity;
+    cr_assert_str_eq(edm_type_name(&e->props[entity_property_index(e, "content", 7)]), "Edm.Binary");
+    cr_assert_str_eq(edm_type_name(&e->props[entity_property_index(e, "status", 6)]), "microsoft.graph.certificateStatus");
+    cr_assert_str_eq(edm_sql_cast(&e->props[entity_property_index(e, "status", 6)]), "certificate_status");
+    cr_assert_str_eq(edm_sql_cast(&e->props[entity_property_index(e, "expirationDateTime", 18)]), "timestamptz");
 }
 
 Test(entity, defaults_follow_graph)

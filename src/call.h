@@ -1,0 +1,39 @@
+/* One API request on its way through dispatch (dispatch.c), an operation (operations.c) and the
+ * rendering of its answer (render.c). Private to those three. */
+#ifndef CERTGRAPH_CALL_H
+#define CERTGRAPH_CALL_H
+#include <stdbool.h>
+#include "db.h"
+#include "http.h"
+#include "router.h"
+
+typedef struct call {
+    const request *rq;
+    response *rs;
+    db *db;
+    route rt;
+    const entity *e;
+    char id[37];          /* the entity's id, lowercase, or the singleton's; "" for a collection */
+} call;
+
+/* ---- operations.c ---- */
+void op_list(call *c);
+void op_create(call *c);
+void op_get(call *c);
+void op_update(call *c);
+void op_upsert(call *c);
+void op_delete(call *c);
+/* True for DB_OK; otherwise answers the failure (503 with Retry-After, 400, 500) and returns false. */
+bool call_db_ok(call *c, db_status st);
+void call_not_found(call *c);
+
+/* ---- render.c ---- */
+/* values[e->nprops]: each property's stored text, NULL for null (write-only ones are always null). */
+const char *render_context_url(const call *c, bool single_of_collection);
+const char *render_entity_url(const call *c, const char *id);
+void render_entity(call *c, int status, const char *const *values);
+/* After a write: the entity, or 204 when the client asked for Prefer: return=minimal. */
+void render_written(call *c, int status, const char *const *values);
+/* A page of a collection; next_link NULL when it is the last. */
+void render_collection(call *c, const char *const *const *rows, int nrows, const char *next_link);
+#endif

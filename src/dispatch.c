@@ -1,0 +1,159 @@
+/* The operation table: what a path names and the method pick the operation, the permission it
+ * needs and the query options it takes; the Allow header of a 405 is read off the same table. */
+#include "dispatch.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+#include "errors.h"
+#include "values.h"
+
+typedef enum { SCOPE_NONE, SCOPE_READ, SCOPE_WRITE } scope_kind;
+
+/* System query options: a request may carry those its operation lists, and no other '$' option. */
+enum { QO_SKIPTOKEN = 1 << 0 };
+
+static const struct { const char *name; unsigned bit; } query_options[] = {
+    { "$skiptoken", QO_SKIPTOKEN },
+};
+
+typedef struct operation {
+    path_kind path;
+    const char *method;
+    void (*run)(call *c);
+    scope_kind scope;          /* SCOPE_WRITE runs in one transaction */
+    unsigned options;
+} operation;
+
+static const operation operations[] = {
+    { PATH_COLLECTION, "GET", op_list, SCOPE_READ, QO_SKIPTOKEN },
+    { PATH_COLLECTION, "POST", op_create, SCOPE_WRITE, 0 },
+    { PATH_ENTITY, "GET", op_get, SCOPE_READ, 0 },
+    { PATH_ENTITY, "PATCH", op_update, SCOPE_WRITE, 0 },
+    { PATH_ENTITY, "DELETE", op_delete, SCOPE_WRITE, 0 },
+    { PATH_SINGLETON, "GET", op_get, SCOPE_READ, 0 },
+    { PATH_SINGLETON, "PATCH", op_upsert, SCOPE_WRITE, 0 },
+};
+#define NOPERATIONS (sizeof operations / sizeof operations[0])
+
+static const operation *find_operation(path_kind path, const char *method)
+{
+    for (size_t i = 0; i < NOPERATIONS; i++)
+        if (operations[i].path == path && strcmp(operations[i].method, method) == 0) return &operations[i];
+    return NULL;
+}
+
+static const char *allow_header(arena *a, path_kind path)
+{
+    strbuf b;
+    sb_init(&b, a, 32);
+    for (size_t i = 0; i < NOPERATIONS; i++) {
+        if (operations[i].path != path) continue;
+        if (b.len) sb_adds(&b, ", ");
+        sb_adds(&b, operations[i].method);
+    }
+    return b.data;
+}
+
+static bool has_scope(const char *scopes, const char *wanted)
+{
+    size_t n = strlen(wanted);
+    for (const char *p = scopes; p && *p;) {
+        while (*p == ' ') p++;
+        size_t len = strcspn(p, " ");
+        if (len == n && strncasecmp(p, wanted, n) == 0) return true;
+        p += len;
+    }
+    return false;
+}
+
+static bool authorized(const call *c, scope_kind scope)
+{
+    if (scope == SCOPE_NONE) return true;
+    const char *const *wanted = scope == SCOPE_WRITE ? c->e->write_scopes : c->e->read_scopes;
+    for (int i = 0; wanted[i]; i++)
+        if (has_scope(c->rq->scopes, wanted[i])) return true;
+    return false;
+}
+
+/* The first '$' option the operation does not take; Graph ignores custom (unprefixed) parameters. */
+static const char *unsupported_option(const route *rt, unsigned allowed)
+{
+    for (int i = 0; i < rt->noptions; i++) {
+        const char *name = rt->options[i].name;
+        if (name[0] != '$') continue;
+        unsigned bit = 0;
+        for (size_t k = 0; k < sizeof query_options / sizeof query_options[0]; k++)
+            if (strcmp(query_options[k].name, name) == 0) bit = query_options[k].bit;
+        if (!(bit & allowed)) return name;
+    }
+    return NULL;
+}
+
+/* The id the operation works on: the singleton's (derived from the tenant) or the path's key.
+ * False when the key cannot name an entity. */
+static bool resolve_id(call *c)
+{
+    if (c->rt.kind == PATH_SINGLETON) {
+        entity_singleton_id(c->e, c->rq->tenant, c->id);
+    } else if (c->rt.kind == PATH_ENTITY) {
+        if (!value_uuid_valid(c->rt.key, strlen(c->rt.key))) return false;
+        for (int i = 0; i < 36; i++) c->id[i] = (char)tolower((unsigned char)c->rt.key[i]);
+        c->id[36] = '\0';
+    }
+    return true;
+}
+
+/* A write runs in one transaction: committed when the operation succeeded, else rolled back. */
+static void run_in_transaction(call *c, const operation *op)
+{
+    db_begin(c->db);
+    op->run(c);
+    if (c->rs->status >= 400) {
+        db_rollback(c->db);
+        return;
+    }
+    db_status st = db_commit(c->db);
+    if (st != DB_OK) call_db_ok(c, st);
+}
+
+void handle_api(const request *rq, response *rs, db *d)
+{
+    call c = { .rq = rq, .rs = rs, .db = d };
+    route_parse(rq->a, rq->uri, &c.rt);
+    if (c.rt.error_status) {
+        respond_error(rq, rs, c.rt.error_status, c.rt.error_message);
+        return;
+    }
+    c.e = c.rt.entity;
+    const operation *op = find_operation(c.rt.kind, rq->method);
+    if (!op) {
+        response_add_header(rs, "Allow", allow_header(rq->a, c.rt.kind));
+        respond_error(rq, rs, 405, arena_printf(rq->a, "The HTTP method '%.20s' is not allowed on this resource.",
+                                                rq->method));
+        return;
+    }
+    if (op->scope != SCOPE_NONE && (!rq->tenant || !value_uuid_valid(rq->tenant, strlen(rq->tenant)))) {
+        response_add_header(rs, "WWW-Authenticate", "Bearer");
+        respond_error(rq, rs, 401, "Access token is empty.");
+        return;
+    }
+    if (!authorized(&c, op->scope)) {
+        respond_error(rq, rs, 403, "The token does not carry a permission that allows this request.");
+        return;
+    }
+    const char *option = unsupported_option(&c.rt, op->options);
+    if (option) {
+        respond_error(rq, rs, 400, arena_printf(rq->a, "Query option '%.50s' is not supported on this request.", option));
+        return;
+    }
+    /* Not a UUID cannot name an entity: the same 404 as a missing one, without a query. */
+    if (!resolve_id(&c)) {
+        call_not_found(&c);
+        return;
+    }
+    if (op->scope == SCOPE_WRITE) run_in_transaction(&c, op);
+    else op->run(&c);
+}

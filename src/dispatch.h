@@ -1,0 +1,10 @@
+/* The API's front door: a request value in, a response value out, through the operation table.
+ * FastCGI stays in worker.c, so $batch and the tests call this without a socket. */
+#ifndef CERTGRAPH_DISPATCH_H
+#define CERTGRAPH_DISPATCH_H
+#include "db.h"
+#include "http.h"
+
+/* Routes and serves one API request; always fills rs (errors included). */
+void handle_api(const request *rq, response *rs, db *d);
+#endif

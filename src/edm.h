@@ -1,0 +1,32 @@
+/* One table of EDM types: for each, its OData name, the PostgreSQL type its text is cast to, how a
+ * column is read back as text, how a text parameter becomes a value, how the stored text is written
+ * to JSON, and how a value sent by a client is checked. Nothing else in the code switches on a type. */
+#ifndef CERTGRAPH_EDM_H
+#define CERTGRAPH_EDM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "entity.h"
+#include "json.h"
+
+typedef struct edm_type_info {
+    edm_type type;
+    const char *odata_name;      /* "Edm.String"; an enum property names its enumeration instead */
+    const char *sql_cast;        /* "text"; an enum property casts to its enumeration's SQL type */
+    const char *select_fmt;      /* the column (%s) read back as the text JSON wants */
+    const char *value_fmt;       /* a cast text parameter (%s) made into the stored value */
+    bool json_number;            /* sent and returned as a JSON number rather than a string */
+    const char *never_set;       /* what a non-nullable property reads before it is set (SQL text) */
+    /* The text of a value as a client sent it is valid for p. */
+    bool (*valid)(const property *p, const char *s, size_t n);
+    /* The end of the message when it is not; %s is the type's name. */
+    const char *invalid_fmt;
+    /* Writes the stored text (as select_fmt reads it back) as JSON. */
+    void (*render)(json_writer *w, const char *text);
+} edm_type_info;
+
+const edm_type_info *edm_info(edm_type t);
+/* The OData type name of p ("Edm.DateTimeOffset", "microsoft.graph.certificateStatus"). */
+const char *edm_type_name(const property *p);
+/* The PostgreSQL type p's text parameters are cast to ("timestamptz", "certificate_status"). */
+const char *edm_sql_cast(const property *p);
+#endif

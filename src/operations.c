@@ -1,0 +1,167 @@
+/* The Graph operations of API.md §1 on an entity table: List, Create, Get, Update, Delete, and the
+ * singleton's upserting PATCH. Each reads the call, runs its statement and renders the answer. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+#include "errors.h"
+#include "json.h"
+#include "values.h"
+
+#define LIST_PAGE_SIZE 100
+
+bool call_db_ok(call *c, db_status st)
+{
+    switch (st) {
+    case DB_OK: return true;
+    case DB_UNAVAILABLE:
+        response_add_header(c->rs, "Retry-After", "5");
+        respond_error(c->rq, c->rs, 503, "The service is temporarily unavailable. Retry later.");
+        return false;
+    case DB_BAD_VALUE:
+        respond_error(c->rq, c->rs, 400, "A property value is out of the range the service can store.");
+        return false;
+    default:
+        respond_error(c->rq, c->rs, 500, "The service could not complete the request.");
+        return false;
+    }
+}
+
+void call_not_found(call *c)
+{
+    respond_error(c->rq, c->rs, 404, arena_printf(c->rq->a, "The %s with id '%.100s' was not found.",
+                                                   strrchr(c->e->type_name, '.') + 1, c->rt.key ? c->rt.key : ""));
+}
+
+/* A row as values by property (what render.c takes). */
+static const char **row_values(const call *c, const db_rows *r, int row)
+{
+    const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
+    for (int i = 0; i < c->e->nprops; i++) values[i] = db_rows_value(r, row, i);
+    return values;
+}
+
+static bool json_content_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ') ct++;
+    if (strncasecmp(ct, "application/json", 16) != 0) return false;
+    char next = ct[16];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+/* The body's values by property; NULL once the error has been answered. */
+static prop_value *read_body(call *c)
+{
+    if (!json_content_type(c->rq->content_type)) {
+        respond_error(c->rq, c->rs, 415, "The request body must be sent with Content-Type application/json.");
+        return NULL;
+    }
+    prop_value *values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
+    const char *message = NULL;
+    if (!json_read_entity(c->rq->a, c->e, c->rq->body, c->rq->body_len, values, &message)) {
+        respond_error(c->rq, c->rs, 400, message);
+        return NULL;
+    }
+    return values;
+}
+
+/* A PATCH body: an id in it must be the entity's own. */
+static prop_value *read_patch_body(call *c)
+{
+    prop_value *values = read_body(c);
+    if (!values) return NULL;
+    int key = entity_property_index(c->e, "id", 2);
+    if (key >= 0 && values[key].present && (values[key].is_null || strcasecmp(values[key].text, c->id) != 0)) {
+        respond_error(c->rq, c->rs, 400, "The id in the request body does not match the id in the URL.");
+        return NULL;
+    }
+    return values;
+}
+
+void op_get(call *c)
+{
+    db_rows *r = NULL;
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, sql_get(c->rq->a, c->e, c->rq->tenant, c->id), &r))) return;
+    if (db_rows_count(r) > 0) {
+        render_entity(c, 200, row_values(c, r, 0));
+    } else if (c->e->singleton) {
+        /* Before its first PATCH the singleton reads as its defaults (API.md §1). */
+        const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
+        for (int i = 0; i < c->e->nprops; i++) {
+            const property *p = &c->e->props[i];
+            values[i] = (p->flags & PROP_KEY) ? c->id : property_default(p);
+        }
+        render_entity(c, 200, values);
+    } else {
+        call_not_found(c);
+    }
+}
+
+void op_list(call *c)
+{
+    const char *after = NULL;
+    for (int i = 0; i < c->rt.noptions; i++)
+        if (strcmp(c->rt.options[i].name, "$skiptoken") == 0) after = c->rt.options[i].value;
+    if (after && !value_uuid_valid(after, strlen(after))) {
+        respond_error(c->rq, c->rs, 400, "The $skiptoken is not valid.");
+        return;
+    }
+    db_rows *r = NULL;
+    /* one more row than a page tells whether a next page exists */
+    const sql_statement *s = sql_list(c->rq->a, c->e, c->rq->tenant, after, LIST_PAGE_SIZE + 1);
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
+    int nrows = db_rows_count(r);
+    bool more = nrows > LIST_PAGE_SIZE;
+    if (more) nrows = LIST_PAGE_SIZE;
+    const char ***rows = arena_alloc(c->rq->a, (size_t)(nrows > 0 ? nrows : 1) * sizeof *rows);
+    for (int i = 0; i < nrows; i++) rows[i] = row_values(c, r, i);
+    const char *next = more ? arena_printf(c->rq->a, "%s/%s/%s/%s?$skiptoken=%s", c->rq->base_url, c->rt.version,
+                                           c->e->parent_segment, c->e->segment, rows[nrows - 1][0])
+                            : NULL;
+    render_collection(c, (const char *const *const *)rows, nrows, next);
+}
+
+void op_create(call *c)
+{
+    prop_value *values = read_body(c);
+    if (!values) return;
+    db_rows *r = NULL;
+    /* a POSTed id is ignored: the statement makes one */
+    const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, NULL, values);
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
+    const char **row = row_values(c, r, 0);
+    response_add_header(c->rs, "Location", render_entity_url(c, row[0]));
+    render_written(c, 201, row);
+}
+
+void op_update(call *c)
+{
+    prop_value *values = read_patch_body(c);
+    if (!values) return;
+    db_rows *r = NULL;
+    const sql_statement *s = sql_update(c->rq->a, c->e, c->rq->tenant, c->id, values);
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
+    if (db_rows_count(r) == 0) call_not_found(c);
+    else render_written(c, 200, row_values(c, r, 0));
+}
+
+/* The singleton's PATCH creates it the first time and updates it after, in one statement. */
+void op_upsert(call *c)
+{
+    prop_value *values = read_patch_body(c);
+    if (!values) return;
+    db_rows *r = NULL;
+    const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, c->id, values);
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
+    render_written(c, 200, row_values(c, r, 0));
+}
+
+void op_delete(call *c)
+{
+    db_rows *r = NULL;
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, sql_delete(c->rq->a, c->e, c->rq->tenant, c->id), &r))) return;
+    if (db_rows_affected(r) == 0) call_not_found(c);
+    else c->rs->status = 204;
+}

@@ -1,0 +1,95 @@
+/* Answers in Graph's JSON: one entity, a collection page, and the written-entity variants. */
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+#include "edm.h"
+#include "json.h"
+
+const char *render_context_url(const call *c, bool single_of_collection)
+{
+    return arena_printf(c->rq->a, "%s/%s/$metadata#%s/%s%s", c->rq->base_url, c->rt.version,
+                        c->e->parent_segment, c->e->segment, single_of_collection ? "/$entity" : "");
+}
+
+const char *render_entity_url(const call *c, const char *id)
+{
+    return arena_printf(c->rq->a, "%s/%s/%s/%s/%s", c->rq->base_url, c->rt.version, c->e->parent_segment,
+                        c->e->segment, id);
+}
+
+static void write_properties(const call *c, json_writer *w, const char *const *values)
+{
+    json_key(w, "@odata.type");
+    json_string(w, arena_printf(c->rq->a, "#%s", c->e->type_name));
+    for (int i = 0; i < c->e->nprops; i++) {
+        const property *p = &c->e->props[i];
+        json_key(w, p->name);
+        if (values[i]) edm_info(p->type)->render(w, values[i]);
+        else json_null(w);
+    }
+}
+
+static json_writer *begin_body(call *c, int status)
+{
+    response *rs = c->rs;
+    rs->status = status;
+    rs->content_type = MEDIA_TYPE_JSON;
+    return json_writer_new(&rs->body);
+}
+
+void render_entity(call *c, int status, const char *const *values)
+{
+    json_writer *w = begin_body(c, status);
+    json_begin_object(w);
+    json_key(w, "@odata.context");
+    json_string(w, render_context_url(c, !c->e->singleton));
+    write_properties(c, w, values);
+    json_end_object(w);
+}
+
+/* Prefer: return=minimal on a write: 204 and no body (a POST keeps its Location). */
+static bool wants_minimal(const request *rq)
+{
+    if (!rq->prefer) return false;
+    for (const char *p = rq->prefer; (p = strcasestr(p, "return")); p += 6) {
+        const char *q = p + 6;
+        while (*q == ' ') q++;
+        if (*q != '=') continue;
+        q++;
+        while (*q == ' ') q++;
+        if (strncasecmp(q, "minimal", 7) == 0) return true;
+    }
+    return false;
+}
+
+void render_written(call *c, int status, const char *const *values)
+{
+    if (wants_minimal(c->rq)) {
+        c->rs->status = 204;
+        response_add_header(c->rs, "Preference-Applied", "return=minimal");
+        return;
+    }
+    render_entity(c, status, values);
+}
+
+void render_collection(call *c, const char *const *const *rows, int nrows, const char *next_link)
+{
+    json_writer *w = begin_body(c, 200);
+    json_begin_object(w);
+    json_key(w, "@odata.context");
+    json_string(w, render_context_url(c, false));
+    if (next_link) {
+        json_key(w, "@odata.nextLink");
+        json_string(w, next_link);
+    }
+    json_key(w, "value");
+    json_begin_array(w);
+    for (int i = 0; i < nrows; i++) {
+        json_begin_object(w);
+        write_properties(c, w, rows[i]);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    json_end_object(w);
+}
