@@ -135,6 +135,10 @@ keys_ensure() {
   if [ ! -s "$d/dev.pub" ]; then
     openssl pkey -in "$d/dev.key" -pubout -out "$d/dev.pub.new" && mv "$d/dev.pub.new" "$d/dev.pub"
   fi
+  # The $skiptoken signing secret; replacing it invalidates every outstanding nextLink.
+  if [ ! -s "$d/skiptoken.key" ]; then
+    (umask 077 && openssl rand 32 > "$d/skiptoken.key.new") && mv "$d/skiptoken.key.new" "$d/skiptoken.key"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ pool_start() {
   printf '\n=== %s certgraphd start\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >> "$VAR/log/certgraphd.log"
   # Its own session: the terminal's Ctrl-C reaches this script, which stops things in order.
   CERTGRAPH_DB=$CONNINFO CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
-  CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub \
+  CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub CERTGRAPH_SKIPTOKEN_KEY=$VAR/keys/skiptoken.key \
     setsid "$BUILD/certgraphd" >> "$VAR/log/certgraphd.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$POOL_PID"
   i=0

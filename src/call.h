@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include "db.h"
 #include "http.h"
+#include "odata.h"
 #include "router.h"
 
 typedef struct call {
@@ -13,6 +14,7 @@ typedef struct call {
     db *db;
     route rt;
     const entity *e;
+    odata_query q;        /* the query options the operation takes, checked */
     char id[37];          /* the entity's id, lowercase, or the singleton's; "" for a collection */
 } call;
 
@@ -23,6 +25,7 @@ void op_get(call *c);
 void op_update(call *c);
 void op_upsert(call *c);
 void op_delete(call *c);
+void op_count(call *c);
 /* True for DB_OK; otherwise answers the failure (503 with Retry-After, 400, 500) and returns false. */
 bool call_db_ok(call *c, db_status st);
 void call_not_found(call *c);
@@ -34,6 +37,8 @@ const char *render_entity_url(const call *c, const char *id);
 void render_entity(call *c, int status, const char *const *values);
 /* After a write: the entity, or 204 when the client asked for Prefer: return=minimal. */
 void render_written(call *c, int status, const char *const *values);
-/* A page of a collection; next_link NULL when it is the last. */
-void render_collection(call *c, const char *const *const *rows, int nrows, const char *next_link);
+/* A page of a collection; count (@odata.count) NULL unless asked for, next_link NULL on the last. */
+void render_collection(call *c, const char *const *const *rows, int nrows, const char *count, const char *next_link);
+/* The absolute URL of the next page: the same options as this request, and the token. */
+const char *render_next_link(const call *c, const char *skiptoken);
 #endif

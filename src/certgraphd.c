@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "config.h"
 #include "prefork.h"
+#include "skiptoken.h"
 
 int main(int argc, char **argv)
 {
@@ -21,6 +22,11 @@ int main(int argc, char **argv)
     auth_config *auth = auth_config_load(&cfg.auth, err, sizeof err);
     if (!auth) {
         fprintf(stderr, "certgraphd: token keys: %s\n", err);
+        return 2;
+    }
+    /* The paging secret too: every worker signs and checks nextLinks with the same one. */
+    if (!skiptoken_load_secret(cfg.skiptoken_key, err, sizeof err)) {
+        fprintf(stderr, "certgraphd: skiptoken key: %s\n", err);
         return 2;
     }
     if (FCGX_Init() != 0) {

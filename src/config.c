@@ -8,10 +8,10 @@
 static const char usage[] =
     "usage: certgraphd [--listen PATH|HOST:PORT] [--workers N] [--max-requests N] [--drain-seconds N]\n"
     "                  [--db CONNINFO] [--public-url URL] [--jwt-keys FILE] [--jwt-issuer ISS]\n"
-    "                  [--jwt-audience \"A B\"] [--jwt-skew SECONDS]\n"
+    "                  [--jwt-audience \"A B\"] [--jwt-skew SECONDS] [--skiptoken-key FILE]\n"
     "environment: CERTGRAPH_LISTEN, CERTGRAPH_WORKERS, CERTGRAPH_MAX_REQUESTS, CERTGRAPH_DRAIN_SECONDS,\n"
     "             CERTGRAPH_DB, CERTGRAPH_PUBLIC_URL, CERTGRAPH_JWT_KEYS, CERTGRAPH_JWT_SECRET,\n"
-    "             CERTGRAPH_JWT_ISSUER, CERTGRAPH_JWT_AUDIENCE, CERTGRAPH_JWT_SKEW\n";
+    "             CERTGRAPH_JWT_ISSUER, CERTGRAPH_JWT_AUDIENCE, CERTGRAPH_JWT_SKEW, CERTGRAPH_SKIPTOKEN_KEY\n";
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -34,6 +34,7 @@ int config_load(config *c, int argc, char **argv, char *err, size_t errlen)
     c->listen = env_or("CERTGRAPH_LISTEN", "var/run/certgraph.sock");
     c->db = env_or("CERTGRAPH_DB", "dbname=certgraph");
     c->public_url = env_or("CERTGRAPH_PUBLIC_URL", NULL);
+    c->skiptoken_key = env_or("CERTGRAPH_SKIPTOKEN_KEY", "var/keys/skiptoken.key");
     c->auth.keys_path = env_or("CERTGRAPH_JWT_KEYS", "");
     c->auth.hs256_secret = env_or("CERTGRAPH_JWT_SECRET", "");
     /* Entra ID's v1 issuer, with the tenant of each token substituted. */
@@ -74,6 +75,7 @@ int config_load(config *c, int argc, char **argv, char *err, size_t errlen)
         } else if (strcmp(a, "--listen") == 0) c->listen = v;
         else if (strcmp(a, "--db") == 0) c->db = v;
         else if (strcmp(a, "--public-url") == 0) c->public_url = v;
+        else if (strcmp(a, "--skiptoken-key") == 0) c->skiptoken_key = v;
         else if (strcmp(a, "--jwt-keys") == 0) c->auth.keys_path = v;
         else if (strcmp(a, "--jwt-issuer") == 0) c->auth.issuer = v;
         else if (strcmp(a, "--jwt-audience") == 0) c->auth.audiences = v;

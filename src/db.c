@@ -254,6 +254,12 @@ const char *db_rows_value(const db_rows *r, int row, int prop)
     return PQgetvalue(r->result, row, col);
 }
 
+const char *db_rows_scalar(const db_rows *r)
+{
+    if (PQntuples(r->result) < 1 || PQnfields(r->result) < 1 || PQgetisnull(r->result, 0, 0)) return NULL;
+    return PQgetvalue(r->result, 0, 0);
+}
+
 long db_rows_affected(const db_rows *r)
 {
     return strtol(PQcmdTuples(r->result), NULL, 10);

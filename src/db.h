@@ -37,6 +37,8 @@ int db_rows_count(const db_rows *r);
 /* The text of property prop (an index into the statement's entity's props) in row; NULL when it is
  * SQL null or the statement did not select it. */
 const char *db_rows_value(const db_rows *r, int row, int prop);
+/* The first column of the first row (a count, say); NULL when there is none. */
+const char *db_rows_scalar(const db_rows *r);
 /* Rows a DELETE or UPDATE touched. */
 long db_rows_affected(const db_rows *r);
 #endif

@@ -12,13 +12,6 @@
 
 typedef enum { SCOPE_NONE, SCOPE_READ, SCOPE_WRITE } scope_kind;
 
-/* System query options: a request may carry those its operation lists, and no other '$' option. */
-enum { QO_SKIPTOKEN = 1 << 0 };
-
-static const struct { const char *name; unsigned bit; } query_options[] = {
-    { "$skiptoken", QO_SKIPTOKEN },
-};
-
 typedef struct operation {
     path_kind path;
     const char *method;
@@ -27,14 +20,17 @@ typedef struct operation {
     unsigned options;
 } operation;
 
+#define LIST_OPTIONS (QO_FILTER | QO_SELECT | QO_ORDERBY | QO_TOP | QO_SKIP | QO_COUNT | QO_SKIPTOKEN)
+
 static const operation operations[] = {
-    { PATH_COLLECTION, "GET", op_list, SCOPE_READ, QO_SKIPTOKEN },
+    { PATH_COLLECTION, "GET", op_list, SCOPE_READ, LIST_OPTIONS },
     { PATH_COLLECTION, "POST", op_create, SCOPE_WRITE, 0 },
-    { PATH_ENTITY, "GET", op_get, SCOPE_READ, 0 },
+    { PATH_ENTITY, "GET", op_get, SCOPE_READ, QO_SELECT },
     { PATH_ENTITY, "PATCH", op_update, SCOPE_WRITE, 0 },
     { PATH_ENTITY, "DELETE", op_delete, SCOPE_WRITE, 0 },
-    { PATH_SINGLETON, "GET", op_get, SCOPE_READ, 0 },
+    { PATH_SINGLETON, "GET", op_get, SCOPE_READ, QO_SELECT },
     { PATH_SINGLETON, "PATCH", op_upsert, SCOPE_WRITE, 0 },
+    { PATH_COUNT, "GET", op_count, SCOPE_READ, QO_FILTER },
 };
 #define NOPERATIONS (sizeof operations / sizeof operations[0])
 
@@ -76,20 +72,6 @@ static bool authorized(const call *c, scope_kind scope)
     for (int i = 0; wanted[i]; i++)
         if (has_scope(c->rq->scopes, wanted[i])) return true;
     return false;
-}
-
-/* The first '$' option the operation does not take; Graph ignores custom (unprefixed) parameters. */
-static const char *unsupported_option(const route *rt, unsigned allowed)
-{
-    for (int i = 0; i < rt->noptions; i++) {
-        const char *name = rt->options[i].name;
-        if (name[0] != '$') continue;
-        unsigned bit = 0;
-        for (size_t k = 0; k < sizeof query_options / sizeof query_options[0]; k++)
-            if (strcmp(query_options[k].name, name) == 0) bit = query_options[k].bit;
-        if (!(bit & allowed)) return name;
-    }
-    return NULL;
 }
 
 /* The id the operation works on: the singleton's (derived from the tenant) or the path's key.
@@ -144,9 +126,9 @@ void handle_api(const request *rq, response *rs, db *d)
         respond_error(rq, rs, 403, "The token does not carry a permission that allows this request.");
         return;
     }
-    const char *option = unsupported_option(&c.rt, op->options);
-    if (option) {
-        respond_error(rq, rs, 400, arena_printf(rq->a, "Query option '%.50s' is not supported on this request.", option));
+    const char *message = NULL;
+    if (!odata_parse(rq->a, c.e, &c.rt, op->options, &c.q, &message)) {
+        respond_error(rq, rs, 400, message);
         return;
     }
     /* Not a UUID cannot name an entity: the same 404 as a missing one, without a query. */

@@ -44,5 +44,6 @@ const char *edm_type_name(const property *p)
 
 const char *edm_sql_cast(const property *p)
 {
+    if (p->flags & PROP_KEY) return "uuid";   /* every key is a server-made UUID */
     return p->type == EDM_ENUM ? p->enumeration->sql_type : types[p->type].sql_cast;
 }

@@ -7,9 +7,8 @@
 #include "call.h"
 #include "errors.h"
 #include "json.h"
+#include "skiptoken.h"
 #include "values.h"
-
-#define LIST_PAGE_SIZE 100
 
 bool call_db_ok(call *c, db_status st)
 {
@@ -99,28 +98,68 @@ void op_get(call *c)
     }
 }
 
+/* What a $skiptoken is bound to: the tenant, the collection and the query that made it. */
+static void query_digest(const call *c, unsigned char digest[SKIPTOKEN_DIGEST_LEN])
+{
+    arena *a = c->rq->a;
+    strbuf order, selection;
+    sb_init(&order, a, 64);
+    sb_init(&selection, a, 64);
+    for (int i = 0; i < c->q.norder; i++) sb_printf(&order, "%d%c", c->q.order[i].prop, c->q.order[i].desc ? 'd' : 'a');
+    for (int i = 0; c->q.selected && i < c->e->nprops; i++) sb_addc(&selection, c->q.selected[i] ? '1' : '0');
+    const char *parts[] = { c->rq->tenant, c->e->type_name, c->q.filter_text, order.data, selection.data,
+                            arena_printf(a, "%d", c->q.top) };
+    skiptoken_digest(parts, (int)(sizeof parts / sizeof parts[0]), digest);
+}
+
 void op_list(call *c)
 {
-    const char *after = NULL;
-    for (int i = 0; i < c->rt.noptions; i++)
-        if (strcmp(c->rt.options[i].name, "$skiptoken") == 0) after = c->rt.options[i].value;
-    if (after && !value_uuid_valid(after, strlen(after))) {
-        respond_error(c->rq, c->rs, 400, "The $skiptoken is not valid.");
-        return;
+    arena *a = c->rq->a;
+    const odata_query *q = &c->q;
+    int nkeys = q->norder + 1;   /* the order's keys, then id */
+    unsigned char digest[SKIPTOKEN_DIGEST_LEN];
+    query_digest(c, digest);
+    const char **after = NULL;
+    if (q->skiptoken) {
+        after = arena_alloc(a, (size_t)nkeys * sizeof *after);
+        if (!skiptoken_read(a, digest, q->skiptoken, after, nkeys)) {
+            respond_error(c->rq, c->rs, 400, "The $skiptoken is not valid: it was altered, or it was made for "
+                                             "another query, tenant or server key.");
+            return;
+        }
     }
     db_rows *r = NULL;
+    const char *count = NULL;
+    if (q->count) {
+        if (!call_db_ok(c, db_run(c->db, a, sql_query_count(a, c->e, c->rq->tenant, q->filter), &r))) return;
+        count = db_rows_scalar(r);
+    }
     /* one more row than a page tells whether a next page exists */
-    const sql_statement *s = sql_list(c->rq->a, c->e, c->rq->tenant, after, LIST_PAGE_SIZE + 1);
-    if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
+    const sql_statement *s = sql_query_list(a, c->e, c->rq->tenant, q, after, q->top + 1);
+    if (!call_db_ok(c, db_run(c->db, a, s, &r))) return;
     int nrows = db_rows_count(r);
-    bool more = nrows > LIST_PAGE_SIZE;
-    if (more) nrows = LIST_PAGE_SIZE;
-    const char ***rows = arena_alloc(c->rq->a, (size_t)(nrows > 0 ? nrows : 1) * sizeof *rows);
+    bool more = nrows > q->top;
+    if (more) nrows = q->top;
+    const char ***rows = arena_alloc(a, (size_t)(nrows > 0 ? nrows : 1) * sizeof *rows);
     for (int i = 0; i < nrows; i++) rows[i] = row_values(c, r, i);
-    const char *next = more ? arena_printf(c->rq->a, "%s/%s/%s/%s?$skiptoken=%s", c->rq->base_url, c->rt.version,
-                                           c->e->parent_segment, c->e->segment, rows[nrows - 1][0])
-                            : NULL;
-    render_collection(c, (const char *const *const *)rows, nrows, next);
+    const char *next = NULL;
+    if (more) {
+        const char **last = arena_alloc(a, (size_t)nkeys * sizeof *last);
+        for (int k = 0; k < q->norder; k++) last[k] = rows[nrows - 1][q->order[k].prop];
+        last[q->norder] = rows[nrows - 1][0];
+        next = render_next_link(c, skiptoken_make(a, digest, last, nkeys));
+    }
+    render_collection(c, (const char *const *const *)rows, nrows, count, next);
+}
+
+void op_count(call *c)
+{
+    db_rows *r = NULL;
+    if (!call_db_ok(c, db_run(c->db, c->rq->a, sql_query_count(c->rq->a, c->e, c->rq->tenant, c->q.filter), &r))) return;
+    const char *n = db_rows_scalar(r);
+    c->rs->status = 200;
+    c->rs->content_type = "text/plain; charset=utf-8";
+    sb_adds(&c->rs->body, n ? n : "0");
 }
 
 void op_create(call *c)

@@ -134,9 +134,14 @@ void route_parse(arena *a, const char *uri, route *r)
     if (!r->entity) { segment_not_found(a, r, name); return; }
 
     int next = 3;
-    if (!key && !r->entity->singleton && nsegments > 3) key = segments[next++];
+    bool count = false;
+    if (!key && !r->entity->singleton && nsegments > 3) {
+        if (strcmp(segments[next], "$count") == 0) count = true;
+        else key = segments[next];
+        next++;
+    }
     if (key && r->entity->singleton) { segment_not_found(a, r, key); return; }
     if (next < nsegments) { segment_not_found(a, r, segments[next]); return; }
     r->key = key;
-    r->kind = r->entity->singleton ? PATH_SINGLETON : key ? PATH_ENTITY : PATH_COLLECTION;
+    r->kind = r->entity->singleton ? PATH_SINGLETON : count ? PATH_COUNT : key ? PATH_ENTITY : PATH_COLLECTION;
 }

@@ -14,6 +14,7 @@ typedef enum path_kind {
     PATH_COLLECTION,
     PATH_ENTITY,
     PATH_SINGLETON,
+    PATH_COUNT,           /* a collection's /$count */
 } path_kind;
 
 typedef struct route {

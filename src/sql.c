@@ -289,3 +289,240 @@ const sql_statement *sql_update(arena *a, const entity *e, const char *tenant, c
 {
     return bind_write(a, e, SQL_UPDATE, tenant, id, values);
 }
+
+/* ---- queries --------------------------------------------------------------------------------- */
+
+/* A statement's text and its growing parameter list. */
+typedef struct builder {
+    arena *a;
+    strbuf b;
+    const char **params;
+    int nparams, cap;
+} builder;
+
+static int add_param(builder *q, const char *value)
+{
+    if (q->nparams == q->cap) {
+        int cap = q->cap ? q->cap * 2 : 16;
+        const char **grown = arena_alloc(q->a, (size_t)cap * sizeof *grown);
+        if (q->nparams) memcpy(grown, q->params, (size_t)q->nparams * sizeof *grown);
+        q->params = grown;
+        q->cap = cap;
+    }
+    q->params[q->nparams++] = value;
+    return q->nparams;
+}
+
+static void param(builder *q, const char *value, const char *cast)
+{
+    sb_printf(&q->b, "$%d::%s", add_param(q, value), cast);
+}
+
+/* The property node under tolower/toupper. */
+static const filter_node *base_property(const filter_node *n)
+{
+    while (n->kind == F_CASE) n = n->a;
+    return n;
+}
+
+/* A property expression. Strings compare by code point: the columns are COLLATE "C" and the case
+ * mappings come from ICU's root locale, so no result depends on the database's locale. */
+static void value_sql(builder *q, const entity *e, const filter_node *n, bool as_text)
+{
+    if (n->kind == F_CASE) {
+        sb_adds(&q->b, n->op == CASE_LOWER ? "(lower(" : "(upper(");
+        value_sql(q, e, n->a, false);
+        sb_adds(&q->b, " COLLATE \"und-x-icu\") COLLATE \"C\")");
+        return;
+    }
+    const property *p = &e->props[n->prop];
+    sb_adds(&q->b, p->column);
+    if (as_text && (p->flags & PROP_KEY)) sb_adds(&q->b, "::text");
+}
+
+static const char *literal_cast(const filter_node *target, const property *p)
+{
+    return target->kind == F_CASE ? "text" : edm_sql_cast(p);
+}
+
+/* LIKE with the literal's %, _ and \ taken as plain characters. */
+static const char *like_pattern(arena *a, const filter_node *n, int kind)
+{
+    strbuf b;
+    sb_init(&b, a, n->len * 2 + 3);
+    if (kind != MATCH_STARTS) sb_addc(&b, '%');
+    for (size_t i = 0; i < n->len; i++) {
+        if (n->text[i] == '%' || n->text[i] == '_' || n->text[i] == '\\') sb_addc(&b, '\\');
+        sb_addc(&b, n->text[i]);
+    }
+    if (kind != MATCH_ENDS) sb_addc(&b, '%');
+    return b.data;
+}
+
+static const char *const cmp_sql[] = { " = ", " <> ", " > ", " >= ", " < ", " <= " };
+
+/* Every compiled condition is true or false, never SQL's unknown, so NOT means OData's not:
+ * a nullable operand is tested for null alongside (API.md §4: p ne 'x' matches nulls). */
+static void compile(builder *q, const entity *e, const filter_node *n)
+{
+    strbuf *b = &q->b;
+    switch (n->kind) {
+    case F_OR:
+    case F_AND:
+        sb_addc(b, '(');
+        compile(q, e, n->a);
+        sb_adds(b, n->kind == F_OR ? " OR " : " AND ");
+        compile(q, e, n->b);
+        sb_addc(b, ')');
+        return;
+    case F_NOT:
+        sb_adds(b, "NOT ");
+        compile(q, e, n->a);
+        return;
+    case F_CONST:
+        sb_adds(b, n->op ? "TRUE" : "FALSE");
+        return;
+    default:
+        break;
+    }
+    const property *p = &e->props[base_property(n->a)->prop];
+    bool nullable = (p->flags & PROP_NULLABLE) != 0;
+    if (n->kind == F_CMP && n->b->lit == LIT_NULL) {
+        if (n->op == CMP_EQ || n->op == CMP_NE) {
+            sb_addc(b, '(');
+            value_sql(q, e, n->a, false);
+            sb_adds(b, n->op == CMP_EQ ? " IS NULL)" : " IS NOT NULL)");
+        } else {
+            sb_adds(b, "FALSE");   /* every ordering comparison with null is false */
+        }
+        return;
+    }
+    sb_addc(b, '(');
+    if (n->kind == F_CMP) {
+        value_sql(q, e, n->a, false);
+        sb_adds(b, cmp_sql[n->op]);
+        param(q, n->b->text, literal_cast(n->a, p));
+    } else if (n->kind == F_IN) {
+        value_sql(q, e, n->a, false);
+        sb_adds(b, " IN (");
+        for (int i = 0; i < n->nlist; i++) {
+            if (i) sb_adds(b, ", ");
+            param(q, n->list[i]->text, literal_cast(n->a, p));
+        }
+        sb_addc(b, ')');
+    } else {   /* F_MATCH */
+        value_sql(q, e, n->a, true);
+        sb_adds(b, " LIKE ");
+        param(q, like_pattern(q->a, n->b, n->op), "text");
+    }
+    if (nullable) {
+        bool ne = n->kind == F_CMP && n->op == CMP_NE;
+        sb_adds(b, ne ? " OR " : " AND ");
+        value_sql(q, e, base_property(n->a), false);
+        sb_adds(b, ne ? " IS NULL" : " IS NOT NULL");
+    }
+    sb_addc(b, ')');
+}
+
+static void where_tenant_and_filter(builder *q, const entity *e, const char *tenant, const filter_node *filter)
+{
+    sb_printf(&q->b, " FROM %s WHERE tenant_id = ", e->table);
+    param(q, tenant, "uuid");
+    if (filter) {
+        sb_adds(&q->b, " AND ");
+        compile(q, e, filter);
+    }
+}
+
+/* Rows strictly after the keyset values in the order (keys, then id ascending). */
+static void keyset(builder *q, const entity *e, const odata_query *o, const char *const *after)
+{
+    strbuf *b = &q->b;
+    const property *id = &e->props[0];
+    bool row_compare = true;
+    for (int i = 0; i < o->norder; i++)
+        if (o->order[i].desc || !after[i]) row_compare = false;
+    if (row_compare) {
+        /* one index range on (tenant_id, keys..., id): a deep page costs what page 1 costs */
+        sb_adds(b, " AND (");
+        for (int i = 0; i < o->norder; i++) sb_printf(b, "%s, ", e->props[o->order[i].prop].column);
+        sb_printf(b, "%s) > (", id->column);
+        for (int i = 0; i < o->norder; i++) {
+            param(q, after[i], edm_sql_cast(&e->props[o->order[i].prop]));
+            sb_adds(b, ", ");
+        }
+        param(q, after[o->norder], "uuid");
+        sb_addc(b, ')');
+        return;
+    }
+    /* k1 after, or k1 equal and (k2 after, or ...), ending with id after */
+    sb_adds(b, " AND ");
+    for (int i = 0; i < o->norder; i++) {
+        const property *p = &e->props[o->order[i].prop];
+        const char *c = p->column;
+        const char *cast = edm_sql_cast(p);
+        bool desc = o->order[i].desc;
+        sb_addc(b, '(');
+        if (!after[i]) {
+            sb_printf(b, desc ? "FALSE" : "%s IS NOT NULL", c);
+            sb_printf(b, " OR (%s IS NULL AND ", c);
+        } else {
+            sb_printf(b, "%s %s ", c, desc ? "<" : ">");
+            param(q, after[i], cast);
+            if (desc) sb_printf(b, " OR %s IS NULL", c);
+            sb_printf(b, " OR (%s = ", c);
+            param(q, after[i], cast);
+            sb_adds(b, " AND ");
+        }
+    }
+    sb_printf(b, "%s > ", id->column);
+    param(q, after[o->norder], "uuid");
+    for (int i = 0; i < o->norder; i++) sb_adds(b, "))");
+}
+
+const sql_statement *sql_query_list(arena *a, const entity *e, const char *tenant, const odata_query *o,
+                                    const char *const *after, int limit)
+{
+    if (e->singleton) return NULL;
+    builder q = { .a = a };
+    sb_init(&q.b, a, 1024);
+    /* the columns: id, the selection (all by default), and whatever the order needs for the token */
+    bool *wanted = arena_alloc(a, (size_t)e->nprops * sizeof *wanted);
+    for (int i = 0; i < e->nprops; i++) wanted[i] = e->props[i].column && (!o->selected || o->selected[i] || i == 0);
+    for (int i = 0; i < o->norder; i++) wanted[o->order[i].prop] = true;
+    int *columns = arena_alloc(a, (size_t)e->nprops * sizeof *columns);
+    int ncolumns = 0;
+    sb_adds(&q.b, "SELECT ");
+    for (int i = 0; i < e->nprops; i++) {
+        if (!wanted[i]) continue;
+        if (ncolumns) sb_adds(&q.b, ", ");
+        sb_printf(&q.b, edm_info(e->props[i].type)->select_fmt, e->props[i].column);
+        columns[ncolumns++] = i;
+    }
+    where_tenant_and_filter(&q, e, tenant, o->filter);
+    if (after) keyset(&q, e, o, after);
+    sb_adds(&q.b, " ORDER BY ");
+    for (int i = 0; i < o->norder; i++)
+        sb_printf(&q.b, "%s %s, ", e->props[o->order[i].prop].column, o->order[i].desc ? "DESC NULLS LAST" : "ASC NULLS FIRST");
+    sb_printf(&q.b, "%s LIMIT ", e->props[0].column);
+    param(&q, arena_printf(a, "%d", limit), "integer");
+    if (!after && o->skip > 0) {
+        sb_adds(&q.b, " OFFSET ");
+        param(&q, arena_printf(a, "%ld", o->skip), "bigint");
+    }
+    sql_statement *s = arena_alloc(a, sizeof *s);
+    *s = (sql_statement){ .text = q.b.data, .nparams = q.nparams, .params = q.params, .entity = e,
+                          .ncolumns = ncolumns, .column_props = columns };
+    return s;
+}
+
+const sql_statement *sql_query_count(arena *a, const entity *e, const char *tenant, const filter_node *filter)
+{
+    builder q = { .a = a };
+    sb_init(&q.b, a, 256);
+    sb_adds(&q.b, "SELECT count(*)");
+    where_tenant_and_filter(&q, e, tenant, filter);
+    sql_statement *s = arena_alloc(a, sizeof *s);
+    *s = (sql_statement){ .text = q.b.data, .nparams = q.nparams, .params = q.params, .entity = NULL };
+    return s;
+}

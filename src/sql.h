@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include "arena.h"
 #include "entity.h"
+#include "odata.h"
 
 typedef enum sql_op {
     SQL_GET,
@@ -41,4 +42,12 @@ const sql_statement *sql_list(arena *a, const entity *e, const char *tenant, con
 const sql_statement *sql_insert(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);
 const sql_statement *sql_update(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);
 const sql_statement *sql_delete(arena *a, const entity *e, const char *tenant, const char *id);
+
+/* A page of a collection under a query: the filter, the order (then id), the selection plus the
+ * order's keys, after the keyset values (q->norder of them, then the id; NULL: the first page,
+ * from q->skip), at most limit rows. Sent with its text (unnamed). */
+const sql_statement *sql_query_list(arena *a, const entity *e, const char *tenant, const odata_query *q,
+                                    const char *const *after, int limit);
+/* The number of e's entities that the filter (NULL: none) matches, as one row of one column. */
+const sql_statement *sql_query_count(arena *a, const entity *e, const char *tenant, const filter_node *filter);
 #endif

@@ -1,0 +1,52 @@
+/* $filter: a tokenizer and recursive-descent parser that build a tree with OData's precedence, and
+ * a check of that tree against an entity table (the property exists and may be filtered, the
+ * literal fits its type). sql.c compiles a checked tree; nothing here writes SQL. */
+#ifndef CERTGRAPH_FILTER_H
+#define CERTGRAPH_FILTER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "arena.h"
+#include "entity.h"
+
+/* The limits of API.md §4: nesting (each parenthesis, not or function call is a level) and terms
+ * (each comparison or function call). */
+#define FILTER_MAX_DEPTH 100
+#define FILTER_MAX_TERMS 500
+
+typedef enum filter_kind {
+    /* boolean */
+    F_OR, F_AND, F_NOT,
+    F_CMP,        /* a op b, a property expression and b a literal once checked */
+    F_IN,         /* a in (list) */
+    F_MATCH,      /* startswith / endswith / contains (a, b) */
+    F_CONST,      /* true or false */
+    /* values */
+    F_PROP,
+    F_CASE,       /* tolower / toupper (a) */
+    F_LITERAL,
+} filter_kind;
+
+typedef enum { CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE } filter_cmp;
+typedef enum { MATCH_STARTS, MATCH_ENDS, MATCH_CONTAINS } filter_match;
+typedef enum { CASE_LOWER, CASE_UPPER } filter_case;
+typedef enum { LIT_NULL, LIT_STRING, LIT_NUMBER, LIT_BOOL, LIT_DATETIME, LIT_GUID, LIT_ENUM } filter_literal;
+
+typedef struct filter_node {
+    filter_kind kind;
+    int op;                          /* filter_cmp, filter_match, filter_case; F_CONST: 1 true, 0 false */
+    int pos;                         /* 1-based character position in the expression */
+    struct filter_node *a, *b;
+    struct filter_node **list;       /* F_IN */
+    int nlist;
+    int prop;                        /* F_PROP: index into the entity's props */
+    filter_literal lit;              /* F_LITERAL */
+    const char *text;                /* F_LITERAL: its value (unescaped; an enum's member) */
+    size_t len;
+    const char *type_name;           /* LIT_ENUM: the qualifying type */
+    const property *as;              /* F_LITERAL, once checked: the property whose type it takes */
+} filter_node;
+
+/* Parses and checks expr[0..len) for entity e. NULL with *message set (naming the token and its
+ * position) when the expression is not valid; every node lives in the arena. */
+filter_node *filter_parse(arena *a, const entity *e, const char *expr, size_t len, const char **message);
+#endif
