@@ -26,6 +26,9 @@ void op_update(call *c);
 void op_upsert(call *c);
 void op_delete(call *c);
 void op_count(call *c);
+/* ---- metadata.c, batch.c ---- */
+void op_metadata(call *c);
+void op_batch(call *c);
 /* True for DB_OK; otherwise answers the failure (503 with Retry-After, 400, 500) and returns false. */
 bool call_db_ok(call *c, db_status st);
 void call_not_found(call *c);

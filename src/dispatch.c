@@ -10,7 +10,8 @@
 #include "errors.h"
 #include "values.h"
 
-typedef enum { SCOPE_NONE, SCOPE_READ, SCOPE_WRITE } scope_kind;
+/* SCOPE_TOKEN: any verified token ($batch, whose inner requests are each checked for their own). */
+typedef enum { SCOPE_NONE, SCOPE_TOKEN, SCOPE_READ, SCOPE_WRITE } scope_kind;
 
 typedef struct operation {
     path_kind path;
@@ -31,6 +32,8 @@ static const operation operations[] = {
     { PATH_SINGLETON, "GET", op_get, SCOPE_READ, QO_SELECT },
     { PATH_SINGLETON, "PATCH", op_upsert, SCOPE_WRITE, 0 },
     { PATH_COUNT, "GET", op_count, SCOPE_READ, QO_FILTER },
+    { PATH_BATCH, "POST", op_batch, SCOPE_TOKEN, 0 },
+    { PATH_METADATA, "GET", op_metadata, SCOPE_NONE, 0 },   /* like Graph's, it needs no token */
 };
 #define NOPERATIONS (sizeof operations / sizeof operations[0])
 
@@ -67,7 +70,7 @@ static bool has_scope(const char *scopes, const char *wanted)
 
 static bool authorized(const call *c, scope_kind scope)
 {
-    if (scope == SCOPE_NONE) return true;
+    if (scope == SCOPE_NONE || scope == SCOPE_TOKEN) return true;
     const char *const *wanted = scope == SCOPE_WRITE ? c->e->write_scopes : c->e->read_scopes;
     for (int i = 0; wanted[i]; i++)
         if (has_scope(c->rq->scopes, wanted[i])) return true;

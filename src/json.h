@@ -19,6 +19,8 @@ void json_string(json_writer *w, const char *s);
 void json_string_n(json_writer *w, const char *s, size_t n);
 void json_number(json_writer *w, const char *digits);   /* already-validated number text */
 void json_null(json_writer *w);
+/* JSON text this service wrote itself (an inner $batch answer), inserted as one value. */
+void json_raw(json_writer *w, const char *json, size_t n);
 
 /* Parses a request body for entity e into values[e->nprops]. Every rule of API.md §3 is checked here:
  * an object, valid UTF-8, no duplicates, no unknown properties, the right JSON type and range for each

@@ -117,6 +117,16 @@ void route_parse(arena *a, const char *uri, route *r)
     else { fail(r, 400, arena_printf(a, "Invalid version: %.100s", segments[0])); return; }
 
     if (nsegments < 2) { fail(r, 400, "Resource not found for the segment ''."); return; }
+    /* The version root's own resources (Graph spells them in this case only). */
+    static const struct { const char *name; path_kind kind; } root_resources[] = {
+        { "$batch", PATH_BATCH }, { "$metadata", PATH_METADATA },
+    };
+    for (size_t i = 0; i < sizeof root_resources / sizeof root_resources[0]; i++) {
+        if (strcmp(segments[1], root_resources[i].name) != 0) continue;
+        if (nsegments > 2) { segment_not_found(a, r, segments[2]); return; }
+        r->kind = root_resources[i].kind;
+        return;
+    }
     bool parent_known = false;
     for (int i = 0; certgraph_entities[i]; i++)
         if (strcasecmp(certgraph_entities[i]->parent_segment, segments[1]) == 0) parent_known = true;

@@ -15,12 +15,14 @@ typedef enum path_kind {
     PATH_ENTITY,
     PATH_SINGLETON,
     PATH_COUNT,           /* a collection's /$count */
+    PATH_BATCH,           /* /{version}/$batch */
+    PATH_METADATA,        /* /{version}/$metadata */
 } path_kind;
 
 typedef struct route {
     const char *version;          /* "v1.0" or "beta", as Graph spells it */
     path_kind kind;
-    const entity *entity;
+    const entity *entity;         /* NULL for $batch and $metadata */
     const char *key;              /* the entity id from the path, NULL for a collection or singleton */
     query_option *options;
     int noptions;

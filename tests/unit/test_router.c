@@ -109,3 +109,23 @@ Test(router, query_options_are_decoded)
     cr_assert_str_eq(r.options[1].value, "a b!");
     cr_assert_str_eq(r.options[2].name, "flag");
 }
+
+Test(router, version_root_resources_and_count)
+{
+    route_parse(a, "/v1.0/$batch", &r);
+    cr_assert_eq(r.error_status, 0);
+    cr_assert_eq(r.kind, PATH_BATCH);
+    cr_assert_null(r.entity);
+    route_parse(a, "/beta/$metadata", &r);
+    cr_assert_eq(r.kind, PATH_METADATA);
+    route_parse(a, "/beta/$metadata/x", &r);
+    cr_assert_eq(r.error_status, 400);
+    route_parse(a, "/beta/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates/$count", &r);
+    cr_assert_eq(r.error_status, 0);
+    cr_assert_eq(r.kind, PATH_COUNT);
+    cr_assert_null(r.key);
+    route_parse(a, "/beta/deviceAppManagement/symantecCodeSigningCertificate/$count", &r);
+    cr_assert_eq(r.error_status, 400, "a singleton has no $count");
+    route_parse(a, "/beta/deviceAppManagement/enterpriseCodeSigningCertificates/$count/x", &r);
+    cr_assert_eq(r.error_status, 400);
+}
