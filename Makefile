@@ -6,6 +6,9 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lfcgi -lyajl -lpq -lcrypto)
 TEST_LDLIBS := $(shell pkg-config --libs criterion libcurl 2>/dev/null || echo -lcriterion -lcurl)
+# The integration suite also reads $metadata as XML.
+INTEG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
+INTEG_LDLIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
 
 B       := build
 MAINS   := src/certgraphd.c src/certgraphctl.c
@@ -36,8 +39,9 @@ $(B)/certgraphctl: $(B)/src/certgraphctl.o $(LIBOBJ)
 
 $(B)/unit-tests: $(UNIT:%.c=$(B)/%.o) $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+$(B)/tests/integration/%.o: ALL_CFLAGS += $(INTEG_CFLAGS)
 $(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS) $(INTEG_LDLIBS)
 
 deps:
 	@sh scripts/deps.sh
@@ -65,19 +69,21 @@ asan-integration-test: asan-build
 	    sh tests/integration/run.sh build/asan
 	@if ls build/asan/reports/* >/dev/null 2>&1; then cat build/asan/reports/*; echo "sanitizer reports above"; exit 1; fi
 
-# libFuzzer on the request-body reader. `make fuzz` explores for FUZZ_SECONDS (by hand); make test
-# replays the committed corpus in tests/fuzz/corpus as a regression check.
+# libFuzzer on the request-body reader and the $filter parser. `make fuzz` explores each for
+# FUZZ_SECONDS (by hand; FUZZ_TARGETS=filter for one); make test replays the committed corpora in
+# tests/fuzz/corpus/<target> as a regression check.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := src/arena.c src/edm.c src/json.c src/values.c src/entity.c $(wildcard src/entities/*.c)
-build/fuzz/fuzz_json_body: tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
+FUZZ_TARGETS ?= json_body filter
+FUZZ_SRC := src/arena.c src/edm.c src/json.c src/values.c src/entity.c src/filter.c src/sql.c $(wildcard src/entities/*.c)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
 	@mkdir -p $(dir $@)
 	clang $(ASAN_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags yajl) \
-	    -o $@ tests/fuzz/fuzz_json_body.c $(FUZZ_SRC) -lyajl -lcrypto
-fuzz: deps build/fuzz/fuzz_json_body
-	mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz_json_body -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus tests/fuzz/corpus
-fuzz-regress: deps build/fuzz/fuzz_json_body
-	build/fuzz/fuzz_json_body -runs=0 tests/fuzz/corpus
+	    -o $@ $< $(FUZZ_SRC) -lyajl -lcrypto
+fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t && \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+fuzz-regress: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	for t in $(FUZZ_TARGETS); do build/fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t || exit 1; done
 
 test: unit-test asan-test fuzz-regress integration-test asan-integration-test
 

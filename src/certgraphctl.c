@@ -10,6 +10,9 @@
 #include "auth.h"
 #include "json.h"
 #include "migrate.h"
+#include "odata.h"
+#include "router.h"
+#include "skiptoken.h"
 
 #define DEV_TENANT "8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01"
 #define DEV_SCOPES "DeviceManagementApps.ReadWrite.All DeviceManagementConfiguration.ReadWrite.All"
@@ -18,8 +21,11 @@ static const char usage[] =
     "usage: certgraphctl migrate [--db CONNINFO]\n"
     "       certgraphctl token [--tenant ID] [--scp \"S1 S2\"] [--roles \"R1 R2\"] [--ttl SECONDS]\n"
     "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--app ID]\n"
+    "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
     "migrate reads CERTGRAPH_DB when --db is not given; token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
-    "(default var/keys/dev.key, made by `make run`).\n";
+    "(default var/keys/dev.key, made by `make run`). skiptoken prints the $skiptoken a list at URL\n"
+    "would put in its nextLink after a row with these sort-key values and id (\\N for null), signed\n"
+    "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n";
 
 static int cmd_migrate(int argc, char **argv)
 {
@@ -111,8 +117,49 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+static int cmd_skiptoken(int argc, char **argv)
+{
+    const char *url = NULL, *tenant = DEV_TENANT, *key = "var/keys/skiptoken.key";
+    int i = 0;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (strcmp(argv[i], "--url") == 0) url = argv[i + 1];
+        else if (strcmp(argv[i], "--tenant") == 0) tenant = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0) key = argv[i + 1];
+        else { fputs(usage, stderr); return 2; }
+    }
+    char err[512];
+    if (!url || !skiptoken_load_secret(key, err, sizeof err)) {
+        fprintf(stderr, "certgraphctl skiptoken: %s\n", url ? err : "--url is required");
+        return 2;
+    }
+    arena *a = arena_new(4096);
+    route rt;
+    route_parse(a, url, &rt);
+    odata_query q;
+    const char *message = "not a collection";
+    int status = 2;
+    if (!rt.error_status && rt.kind == PATH_COLLECTION && odata_parse(a, rt.entity, &rt, ~0u, &q, &message)) {
+        int n = argc - i;
+        if (n != q.norder + 1) {
+            fprintf(stderr, "certgraphctl skiptoken: the order needs %d values (its keys, then the id)\n", q.norder + 1);
+        } else {
+            const char **values = arena_alloc(a, (size_t)n * sizeof *values);
+            for (int k = 0; k < n; k++) values[k] = strcmp(argv[i + k], "\\N") == 0 ? NULL : argv[i + k];
+            unsigned char digest[SKIPTOKEN_DIGEST_LEN];
+            odata_digest(a, &q, rt.entity, tenant, digest);
+            printf("%s\n", skiptoken_make(a, digest, values, n));
+            status = 0;
+        }
+    } else {
+        fprintf(stderr, "certgraphctl skiptoken: %s\n", rt.error_status ? rt.error_message : message);
+    }
+    arena_free(a);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "skiptoken") == 0) return cmd_skiptoken(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 2, argv + 2);
     fputs(usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);

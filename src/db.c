@@ -10,13 +10,27 @@
 
 typedef enum { TX_NONE, TX_WANTED, TX_OPEN } tx_state;
 
+/* Statements built per request (list queries) take a handful of shapes; each shape is prepared on
+ * first use and reused while the connection lasts, saving PostgreSQL the parse and plan. */
+#define SHAPE_CACHE_SIZE 64
+
+typedef struct shape {
+    unsigned long long hash;
+    char *text;
+    char name[16];
+} shape;
+
 struct db {
     char *conninfo;
     PGconn *conn;
+    shape shapes[SHAPE_CACHE_SIZE];
+    int nshapes;
     tx_state tx;
     time_t last_attempt;       /* connection attempts while PostgreSQL is down are spaced out */
     int failed_attempts;
 };
+
+static void forget_shapes(db *d);
 
 struct db_rows {
     PGresult *result;
@@ -35,6 +49,7 @@ void db_free(db *d)
 {
     if (!d) return;
     if (d->conn) PQfinish(d->conn);
+    forget_shapes(d);
     free(d->conninfo);
     free(d);
 }
@@ -46,11 +61,43 @@ static bool command_ok(PGresult *r)
     return ok;
 }
 
+static void forget_shapes(db *d)
+{
+    for (int i = 0; i < d->nshapes; i++) free(d->shapes[i].text);
+    d->nshapes = 0;
+}
+
 static void disconnect(db *d)
 {
     if (d->conn) PQfinish(d->conn);
     d->conn = NULL;
     d->tx = TX_NONE;
+    forget_shapes(d);
+}
+
+static unsigned long long fnv1a(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The prepared name of an unnamed statement's shape, preparing it the first time; NULL (run it
+ * unnamed) when the cache is full or the prepare fails. */
+static const char *shape_name(db *d, const sql_statement *s)
+{
+    unsigned long long h = fnv1a(s->text);
+    for (int i = 0; i < d->nshapes; i++)
+        if (d->shapes[i].hash == h && strcmp(d->shapes[i].text, s->text) == 0) return d->shapes[i].name;
+    if (d->nshapes == SHAPE_CACHE_SIZE) return NULL;
+    shape *sh = &d->shapes[d->nshapes];
+    snprintf(sh->name, sizeof sh->name, "q%d", d->nshapes);
+    if (!command_ok(PQprepare(d->conn, sh->name, s->text, s->nparams, NULL))) return NULL;
+    sh->hash = h;
+    sh->text = strdup(s->text);
+    if (!sh->text) return NULL;
+    d->nshapes++;
+    return sh->name;
 }
 
 static bool connect_and_prepare(db *d)
@@ -193,8 +240,9 @@ db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out)
         if (starts_tx) {
             r = begin_and_run(d, s);
         } else {
-            r = s->name ? PQexecPrepared(d->conn, s->name, s->nparams, s->params, NULL, NULL, 0)
-                        : PQexecParams(d->conn, s->text, s->nparams, NULL, s->params, NULL, NULL, 0);
+            const char *name = s->name ? s->name : shape_name(d, s);
+            r = name ? PQexecPrepared(d->conn, name, s->nparams, s->params, NULL, NULL, 0)
+                     : PQexecParams(d->conn, s->text, s->nparams, NULL, s->params, NULL, NULL, 0);
         }
         if (result_ok(r)) {
             *out = wrap(a, s, r);

@@ -116,8 +116,9 @@ static void next(parser *p)
     } else if (isdigit((unsigned char)c) || c == '-') {
         /* a number or an unquoted DateTimeOffset: read the whole run, then classify it */
         while (end < p->n && (isalnum((unsigned char)p->s[end]) || strchr(":.+-", p->s[end]))) end++;
-        size_t sign = c == '-';
-        if (end - i > sign && strspn(p->s + i + sign, "0123456789") == end - i - sign) t->kind = T_NUMBER;
+        size_t sign = c == '-', digits = 0;
+        while (i + sign + digits < end && isdigit((unsigned char)p->s[i + sign + digits])) digits++;
+        if (digits > 0 && sign + digits == end - i) t->kind = T_NUMBER;
         else if (value_datetime_valid(p->s + i, end - i)) t->kind = T_DATETIME;
         else t->kind = T_BAD;
     } else if (isalpha((unsigned char)c) || c == '_') {

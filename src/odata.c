@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "skiptoken.h"
 #include "values.h"
 
 static const struct { const char *name; unsigned bit; } system_options[] = {
@@ -183,4 +184,16 @@ bool odata_parse(arena *a, const entity *e, const route *rt, unsigned allowed, o
         }
     }
     return true;
+}
+
+void odata_digest(arena *a, const odata_query *q, const entity *e, const char *tenant,
+                  unsigned char digest[SKIPTOKEN_DIGEST_LEN])
+{
+    strbuf order, selection;
+    sb_init(&order, a, 64);
+    sb_init(&selection, a, 64);
+    for (int i = 0; i < q->norder; i++) sb_printf(&order, "%d%c", q->order[i].prop, q->order[i].desc ? 'd' : 'a');
+    for (int i = 0; q->selected && i < e->nprops; i++) sb_addc(&selection, q->selected[i] ? '1' : '0');
+    const char *parts[] = { tenant, e->type_name, q->filter_text, order.data, selection.data, arena_printf(a, "%d", q->top) };
+    skiptoken_digest(parts, (int)(sizeof parts / sizeof parts[0]), digest);
 }

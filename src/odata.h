@@ -47,4 +47,8 @@ typedef struct odata_query {
 /* Reads rt's options for entity e. On /beta the names are also recognized without their '$'.
  * False with *message set when an option is unknown, not allowed here, given twice or invalid. */
 bool odata_parse(arena *a, const entity *e, const route *rt, unsigned allowed, odata_query *q, const char **message);
+
+/* What a $skiptoken is bound to: the tenant, the collection, and the query as parsed (filter text,
+ * order keys, selection, page size), so options may come back in any order or encoding. */
+void odata_digest(arena *a, const odata_query *q, const entity *e, const char *tenant, unsigned char digest[32]);
 #endif

@@ -98,27 +98,13 @@ void op_get(call *c)
     }
 }
 
-/* What a $skiptoken is bound to: the tenant, the collection and the query that made it. */
-static void query_digest(const call *c, unsigned char digest[SKIPTOKEN_DIGEST_LEN])
-{
-    arena *a = c->rq->a;
-    strbuf order, selection;
-    sb_init(&order, a, 64);
-    sb_init(&selection, a, 64);
-    for (int i = 0; i < c->q.norder; i++) sb_printf(&order, "%d%c", c->q.order[i].prop, c->q.order[i].desc ? 'd' : 'a');
-    for (int i = 0; c->q.selected && i < c->e->nprops; i++) sb_addc(&selection, c->q.selected[i] ? '1' : '0');
-    const char *parts[] = { c->rq->tenant, c->e->type_name, c->q.filter_text, order.data, selection.data,
-                            arena_printf(a, "%d", c->q.top) };
-    skiptoken_digest(parts, (int)(sizeof parts / sizeof parts[0]), digest);
-}
-
 void op_list(call *c)
 {
     arena *a = c->rq->a;
     const odata_query *q = &c->q;
     int nkeys = q->norder + 1;   /* the order's keys, then id */
     unsigned char digest[SKIPTOKEN_DIGEST_LEN];
-    query_digest(c, digest);
+    odata_digest(a, &c->q, c->e, c->rq->tenant, digest);
     const char **after = NULL;
     if (q->skiptoken) {
         after = arena_alloc(a, (size_t)nkeys * sizeof *after);

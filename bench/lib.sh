@@ -1,0 +1,31 @@
+# Shared by the bench scripts (sourced, bash): a throwaway stack on port 19443, a token for the
+# bench tenant, one wrk run printed as a table row, and the workers' RSS. Run by hand only.
+command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 1; }
+make -s all
+export CERTGRAPH_VAR=/tmp/certgraph-bench CERTGRAPH_PORT=19443
+sh scripts/stack.sh destroy >/dev/null 2>&1 || true
+sh scripts/stack.sh up >/dev/null
+trap 'sh scripts/stack.sh destroy >/dev/null 2>&1 || true' EXIT
+eval "$(sh scripts/stack.sh env)"
+tenant=8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01
+token=$(CERTGRAPH_JWT_SIGNING_KEY=$CERTGRAPH_JWT_SIGNING_KEY build/certgraphctl token --tenant $tenant)
+states=/beta/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates
+url=$CERTGRAPH_URL$states
+
+# Settle a bulk load first, or autovacuum and the checkpoint it triggers land in the first case.
+settle() { psql -qX "$CERTGRAPH_DB" -c "VACUUM ANALYZE managed_all_device_certificate_state" -c "CHECKPOINT" >/dev/null; }
+rss() { for p in $(pgrep -P "$(cat "$CERTGRAPH_PIDFILE")"); do awk '/VmRSS/{printf "%s ", $2}' /proc/$p/status; done; echo "(KiB per worker)"; }
+header() { printf '%-14s %5s %10s %9s %9s %8s\n' case conc req/s p50 p99 non2xx; }
+run() { # name conc wrk-args...
+  local name=$1 c=$2; shift 2
+  out=$(wrk -t2 -c"$c" -d"${dur}s" --latency -H "Authorization: Bearer $token" "$@")
+  printf '%-14s %5s %10s %9s %9s %8s\n' "$name" "$c" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
+    "$(awk '$1=="50%"{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" \
+    "$(awk '/Non-2xx/{print $NF}' <<<"$out" | grep . || echo 0)"
+}
+ceilings() {
+  if [ -f ../shared/bench/ceiling-path.sh ]; then
+    echo; echo "ceilings in the same sitting (../shared/bench/ceiling-path.sh):"
+    bash ../shared/bench/ceiling-path.sh "$dur" $conc
+  fi
+}
