@@ -18,17 +18,7 @@ psql -qX "$CERTGRAPH_DB" -c "
   FROM generate_series(1, 100000) g;" >/dev/null
 settle
 s=$(mktemp -d)
-psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_state ORDER BY random() LIMIT 10000" > "$s/ids"
-{
-  echo 'local ids = {'; sed 's/.*/"&",/' "$s/ids"; echo '}'
-  cat <<'LUA'
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/beta/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates/" .. ids[(n * 7919) % #ids + 1])
-end
-LUA
-} > "$s/get.lua"
+get_by_id_lua "$s/get.lua"
 cat > "$s/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

@@ -14,6 +14,20 @@ url=$CERTGRAPH_URL$states
 
 # Settle a bulk load first, or autovacuum and the checkpoint it triggers land in the first case.
 settle() { psql -qX "$CERTGRAPH_DB" -c "VACUUM ANALYZE managed_all_device_certificate_state" -c "CHECKPOINT" >/dev/null; }
+# A wrk script that GETs 10,000 random states of the tenant by id, spread over the run.
+get_by_id_lua() { # file
+  psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_state ORDER BY random() LIMIT 10000" > "$1.ids"
+  {
+    echo 'local ids = {'; sed 's/.*/"&",/' "$1.ids"; echo '}'
+    cat <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "$states/" .. ids[(n * 7919) % #ids + 1])
+end
+LUA
+  } > "$1"
+}
 rss() { for p in $(pgrep -P "$(cat "$CERTGRAPH_PIDFILE")"); do awk '/VmRSS/{printf "%s ", $2}' /proc/$p/status; done; echo "(KiB per worker)"; }
 header() { printf '%-14s %5s %10s %9s %9s %8s\n' case conc req/s p50 p99 non2xx; }
 run() { # name conc wrk-args...

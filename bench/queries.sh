@@ -22,17 +22,7 @@ psql -qX "$CERTGRAPH_DB" -c "
   FROM generate_series(1, $rows) g;" >/dev/null
 settle
 s=$(mktemp -d)
-psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_state ORDER BY random() LIMIT 10000" > "$s/ids"
-{
-  echo 'local ids = {'; sed 's/.*/"&",/' "$s/ids"; echo '}'
-  cat <<LUA
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "$states/" .. ids[(n * 7919) % #ids + 1])
-end
-LUA
-} > "$s/get.lua"
+get_by_id_lua "$s/get.lua"
 # A different user each request: 100 rows each, one page.
 cat > "$s/upn.lua" <<LUA
 local n = 0

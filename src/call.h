@@ -1,5 +1,5 @@
-/* One API request on its way through dispatch (dispatch.c), an operation (operations.c) and the
- * rendering of its answer (render.c). Private to those three. */
+/* One API request on its way through dispatch (dispatch.c), an operation (operations.c, batch.c,
+ * metadata.c) and the rendering of its answer (render.c). Private to those files. */
 #ifndef CERTGRAPH_CALL_H
 #define CERTGRAPH_CALL_H
 #include <stdbool.h>
@@ -26,17 +26,18 @@ void op_update(call *c);
 void op_upsert(call *c);
 void op_delete(call *c);
 void op_count(call *c);
-/* ---- metadata.c, batch.c ---- */
-void op_metadata(call *c);
-void op_batch(call *c);
 /* True for DB_OK; otherwise answers the failure (503 with Retry-After, 400, 500) and returns false. */
 bool call_db_ok(call *c, db_status st);
 void call_not_found(call *c);
 
+/* ---- metadata.c, batch.c ---- */
+void op_metadata(call *c);
+void op_batch(call *c);
+
 /* ---- render.c ---- */
-/* values[e->nprops]: each property's stored text, NULL for null (write-only ones are always null). */
 const char *render_context_url(const call *c, bool single_of_collection);
 const char *render_entity_url(const call *c, const char *id);
+/* values[e->nprops]: each property's stored text, NULL for null (write-only ones are always null). */
 void render_entity(call *c, int status, const char *const *values);
 /* After a write: the entity, or 204 when the client asked for Prefer: return=minimal. */
 void render_written(call *c, int status, const char *const *values);

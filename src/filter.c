@@ -336,49 +336,38 @@ static filter_node *parse_in_list(parser *p, filter_node *left, size_t off)
     return n;
 }
 
-static filter_node *parse_relational(parser *p)
+static filter_node *binary(parser *p, filter_kind kind, int op, size_t off, filter_node *a, filter_node *b)
 {
-    filter_node *left = parse_unary(p);
-    for (;;) {
-        if (!left) return NULL;
+    if (!a || !b) return NULL;
+    filter_node *n = node(p, kind, off);
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    return n;
+}
+
+/* One precedence level of comparisons (gt ge lt le and in, or eq ne), left-associative, over the
+ * next tighter level. */
+static filter_node *parse_comparisons(parser *p, bool relational, filter_node *(*operand)(parser *))
+{
+    filter_node *left = operand(p);
+    while (left) {
         size_t off = p->tok.start;
-        if (is_word(p, "in")) {
+        if (relational && is_word(p, "in")) {
             left = parse_in_list(p, left, off);
             continue;
         }
-        int op = comparison(p, true);
+        int op = comparison(p, relational);
         if (op < 0) return left;
         if (!count_term(p, off)) return NULL;
         next(p);
-        filter_node *right = parse_unary(p);
-        if (!right) return NULL;
-        filter_node *n = node(p, F_CMP, off);
-        n->op = op;
-        n->a = left;
-        n->b = right;
-        left = n;
+        left = binary(p, F_CMP, op, off, left, operand(p));
     }
+    return NULL;
 }
 
-static filter_node *parse_equality(parser *p)
-{
-    filter_node *left = parse_relational(p);
-    for (;;) {
-        if (!left) return NULL;
-        int op = comparison(p, false);
-        if (op < 0) return left;
-        size_t off = p->tok.start;
-        if (!count_term(p, off)) return NULL;
-        next(p);
-        filter_node *right = parse_relational(p);
-        if (!right) return NULL;
-        filter_node *n = node(p, F_CMP, off);
-        n->op = op;
-        n->a = left;
-        n->b = right;
-        left = n;
-    }
-}
+static filter_node *parse_relational(parser *p) { return parse_comparisons(p, true, parse_unary); }
+static filter_node *parse_equality(parser *p) { return parse_comparisons(p, false, parse_relational); }
 
 static filter_node *parse_binary(parser *p, const char *word, filter_kind kind, filter_node *(*operand)(parser *))
 {
@@ -386,12 +375,7 @@ static filter_node *parse_binary(parser *p, const char *word, filter_kind kind, 
     while (left && is_word(p, word)) {
         size_t off = p->tok.start;
         next(p);
-        filter_node *right = operand(p);
-        if (!right) return NULL;
-        filter_node *n = node(p, kind, off);
-        n->a = left;
-        n->b = right;
-        left = n;
+        left = binary(p, kind, 0, off, left, operand(p));
     }
     return left;
 }
