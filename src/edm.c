@@ -1,5 +1,7 @@
 #include "edm.h"
 
+#include <string.h>
+
 #include "values.h"
 
 static bool string_valid(const property *p, const char *s, size_t n) { (void)p; (void)s; (void)n; return true; }
@@ -18,18 +20,57 @@ static void render_datetime(json_writer *w, const char *text)
     json_string(w, iso);
 }
 
+/* $filter literals. The key is a UUID however it is written ('…' or a bare GUID). */
+static const char *string_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    (void)type_name;
+    if (p->flags & PROP_KEY) return (form == LIT_STRING || form == LIT_GUID) && value_uuid_valid(s, n) ? NULL : "an id (a GUID)";
+    return form == LIT_STRING || form == LIT_GUID ? NULL : "a string";
+}
+
+static const char *binary_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    (void)p; (void)form; (void)type_name; (void)s; (void)n;
+    return "nothing: %s cannot be compared";
+}
+
+static const char *datetime_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    (void)p; (void)type_name;
+    return (form == LIT_DATETIME || form == LIT_STRING) && value_datetime_valid(s, n) ? NULL
+                                                                                  : "an %s such as 2026-11-24T16:30:00Z";
+}
+
+static const char *int32_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    (void)p; (void)type_name;
+    return form == LIT_NUMBER && value_int32_valid(s, n) ? NULL : "an %s number";
+}
+
+static const char *enum_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    const edm_enum *en = p->enumeration;
+    bool named = form == LIT_STRING || (form == LIT_ENUM && strcmp(type_name, en->name) == 0);
+    return named && value_enum_member(en, s, n) >= 0 ? NULL : "a member of %s";
+}
+
 /* Indexed by edm_type. */
 static const edm_type_info types[] = {
-    { EDM_STRING, "Edm.String", "text", "%s", "%s", false, NULL, string_valid, "is not a valid %s.", render_string },
+    { EDM_STRING, "Edm.String", "text", "%s", "%s", false, NULL, string_valid, "is not a valid %s.", render_string,
+      string_literal },
     /* PostgreSQL wraps base64 at 76 characters; JSON wants one line. */
     { EDM_BINARY, "Edm.Binary", "text", "translate(encode(%s, 'base64'), E'\\n', '')", "decode(%s, 'base64')",
-      false, NULL, binary_valid, "is not valid base64 (%s).", render_string },
+      false, NULL, binary_valid, "is not valid base64 (%s).", render_string,
+      binary_literal },
     { EDM_DATETIMEOFFSET, "Edm.DateTimeOffset", "timestamptz", "%s", "%s", false,
       "0001-01-01 00:00:00+00" /* Graph's "never set" */, datetime_valid,
-      "is not a valid %s; use ISO 8601 with Z or an offset, e.g. 2026-11-24T16:30:00Z.", render_datetime },
-    { EDM_INT32, "Edm.Int32", "integer", "%s", "%s", true, "0", int32_valid, "is not a valid %s.", render_number },
+      "is not a valid %s; use ISO 8601 with Z or an offset, e.g. 2026-11-24T16:30:00Z.", render_datetime,
+      datetime_literal },
+    { EDM_INT32, "Edm.Int32", "integer", "%s", "%s", true, "0", int32_valid, "is not a valid %s.", render_number,
+      int32_literal },
     /* An enum names and casts to its own enumeration; its default is the first member. */
-    { EDM_ENUM, NULL, NULL, "%s", "%s", false, NULL, enum_valid, "is not a member of %s.", render_string },
+    { EDM_ENUM, NULL, NULL, "%s", "%s", false, NULL, enum_valid, "is not a member of %s.", render_string,
+      enum_literal },
 };
 
 const edm_type_info *edm_info(edm_type t)

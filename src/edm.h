@@ -8,6 +8,10 @@
 #include "entity.h"
 #include "json.h"
 
+/* The lexical form of a $filter literal: 'text', 12, 2026-01-01T00:00:00Z, a GUID, or a qualified
+ * enum (microsoft.graph.certificateStatus'provisioned'). */
+typedef enum edm_literal { LIT_NULL, LIT_STRING, LIT_NUMBER, LIT_DATETIME, LIT_GUID, LIT_ENUM } edm_literal;
+
 typedef struct edm_type_info {
     edm_type type;
     const char *odata_name;      /* "Edm.String"; an enum property names its enumeration instead */
@@ -22,6 +26,9 @@ typedef struct edm_type_info {
     const char *invalid_fmt;
     /* Writes the stored text (as select_fmt reads it back) as JSON. */
     void (*render)(json_writer *w, const char *text);
+    /* A non-null $filter literal of this form (text unescaped, type_name qualifying an enum) is a
+     * value of p: NULL, or what p expects, for the message (%s: the type's name). */
+    const char *(*literal)(const property *p, edm_literal form, const char *type_name, const char *text, size_t n);
 } edm_type_info;
 
 const edm_type_info *edm_info(edm_type t);

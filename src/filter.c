@@ -213,7 +213,7 @@ static filter_node *parse_call(parser *p)
     return n;
 }
 
-static filter_node *literal(parser *p, filter_literal kind, const char *text, size_t len)
+static filter_node *literal(parser *p, edm_literal kind, const char *text, size_t len)
 {
     filter_node *n = node(p, F_LITERAL, p->tok.start);
     n->lit = kind;
@@ -402,58 +402,21 @@ static const property *property_of(const parser *p, const filter_node *n)
     return &p->e->props[n->prop];
 }
 
-static char *lowercase(arena *a, const char *s, size_t n)
-{
-    char *out = arena_strndup(a, s, n);
-    for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)out[i]);
-    return out;
-}
-
-/* The literal fits the property expression it is compared with; its text becomes the canonical
- * value the statement receives. */
+/* The literal fits the property expression it is compared with (the EDM table says how). */
 static bool check_literal(parser *p, const filter_node *target, filter_node *lit)
 {
     const property *prop = property_of(p, target);
     lit->as = prop;
     if (lit->lit == LIT_NULL) return true;
-    const char *expected = NULL;
-    bool ok = false;
-    if (target->kind == F_CASE) {
-        ok = lit->lit == LIT_STRING;
-        expected = "a string";
-    } else if (prop->flags & PROP_KEY) {
-        ok = (lit->lit == LIT_STRING || lit->lit == LIT_GUID) && value_uuid_valid(lit->text, lit->len);
-        if (ok) lit->text = lowercase(p->a, lit->text, lit->len);
-        expected = "an id (a GUID)";
-    } else {
-        switch (prop->type) {
-        case EDM_STRING:
-            ok = lit->lit == LIT_STRING || lit->lit == LIT_GUID;
-            expected = "a string";
-            break;
-        case EDM_INT32:
-            ok = lit->lit == LIT_NUMBER && value_int32_valid(lit->text, lit->len);
-            expected = "an Edm.Int32 number";
-            break;
-        case EDM_DATETIMEOFFSET:
-            ok = (lit->lit == LIT_DATETIME || lit->lit == LIT_STRING) && value_datetime_valid(lit->text, lit->len);
-            expected = "an Edm.DateTimeOffset such as 2026-11-24T16:30:00Z";
-            break;
-        case EDM_ENUM: {
-            const edm_enum *en = prop->enumeration;
-            ok = (lit->lit == LIT_STRING || (lit->lit == LIT_ENUM && strcmp(lit->type_name, en->name) == 0)) &&
-                 value_enum_member(en, lit->text, lit->len) >= 0;
-            expected = arena_printf(p->a, "a member of %s", en->name);
-            break;
-        }
-        case EDM_BINARY:
-            expected = "nothing: Edm.Binary cannot be compared";
-            break;
-        }
+    const char *expects = target->kind == F_CASE ? (lit->lit == LIT_STRING ? NULL : "a string")
+                                                 : edm_info(prop->type)->literal(prop, lit->lit, lit->type_name, lit->text, lit->len);
+    if (!expects) {
+        lit->text = arena_strndup(p->a, lit->text, lit->len);
+        return true;
     }
-    if (ok) lit->text = arena_strndup(p->a, lit->text, lit->len);
-    else fail_node(p, lit, arena_printf(p->a, "the literal does not fit property '%s', which expects %s", prop->name, expected));
-    return ok;
+    fail_node(p, lit, arena_printf(p->a, "the literal does not fit property '%s', which expects %s", prop->name,
+                                   arena_printf(p->a, expects, edm_type_name(prop))));
+    return false;
 }
 
 static bool check(parser *p, filter_node *n);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "arena.h"
+#include "edm.h"
 #include "entity.h"
 
 /* The limits of API.md §4: nesting (each parenthesis, not or function call is a level) and terms
@@ -29,7 +30,6 @@ typedef enum filter_kind {
 typedef enum { CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE } filter_cmp;
 typedef enum { MATCH_STARTS, MATCH_ENDS, MATCH_CONTAINS } filter_match;
 typedef enum { CASE_LOWER, CASE_UPPER } filter_case;
-typedef enum { LIT_NULL, LIT_STRING, LIT_NUMBER, LIT_BOOL, LIT_DATETIME, LIT_GUID, LIT_ENUM } filter_literal;
 
 typedef struct filter_node {
     filter_kind kind;
@@ -39,7 +39,7 @@ typedef struct filter_node {
     struct filter_node **list;       /* F_IN */
     int nlist;
     int prop;                        /* F_PROP: index into the entity's props */
-    filter_literal lit;              /* F_LITERAL */
+    edm_literal lit;                 /* F_LITERAL */
     const char *text;                /* F_LITERAL: its value (unescaped; an enum's member) */
     size_t len;
     const char *type_name;           /* LIT_ENUM: the qualifying type */

@@ -90,6 +90,7 @@ Test(entity, the_edm_table_is_indexed_by_type_and_names_every_type)
         cr_assert_eq(edm_info(t)->type, t);
         cr_assert_not_null(edm_info(t)->valid);
         cr_assert_not_null(edm_info(t)->render);
+        cr_assert_not_null(edm_info(t)->literal);
     }
     const entity *e = &enterprise_code_signing_certificate_entity;
     cr_assert_str_eq(edm_type_name(&e->props[entity_property_index(e, "content", 7)]), "Edm.Binary");

@@ -49,7 +49,7 @@ static const struct { const char *expr, *sql, *params; } valid[] = {
       "(certificate_expiration_date_time < $2::timestamptz)", "2026-01-01T00:00:00Z" },
     { "certificateExpirationDateTime le 2026-01-01T00:00:00+01:00",
       "(certificate_expiration_date_time <= $2::timestamptz)", "2026-01-01T00:00:00+01:00" },
-    { "id eq 8B4C3F6E-0D1A-4C55-9A73-2F6D1E0C9B01", "(id = $2::uuid)", "8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01" },
+    { "id eq 8B4C3F6E-0D1A-4C55-9A73-2F6D1E0C9B01", "(id = $2::uuid)", "8B4C3F6E-0D1A-4C55-9A73-2F6D1E0C9B01" },
     { "id eq '8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01'", "(id = $2::uuid)", "8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01" },
     { "userPrincipalName eq 'it''s'", "(user_principal_name = $2::text AND user_principal_name IS NOT NULL)", "it's" },
     { "startswith(userPrincipalName,'a%_\\')",
