@@ -2,6 +2,7 @@
  * through handle_api, the same operation table, arena and authorization (the outer token's tenant
  * and scopes) as any other; this file only reads the envelope, orders the steps by dependsOn and
  * writes the answers back into one envelope. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -145,7 +146,9 @@ static bool read_steps(call *c, yajl_val root, step *steps, int *nsteps, const c
         }
         /* copied: the tree is freed before the steps run */
         s->id = arena_strdup(a, id->u.string);
-        s->method = arena_strdup(a, method->u.string);
+        char *m = arena_strdup(a, method->u.string);
+        for (char *p = m; *p; p++) *p = (char)toupper((unsigned char)*p);   /* "get" is GET, as Graph takes it */
+        s->method = m;
         s->url = arena_strdup(a, url->u.string);
         for (size_t k = 0; k < i; k++)
             if (strcmp(steps[k].id, s->id) == 0) {

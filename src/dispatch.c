@@ -44,6 +44,20 @@ static const operation *find_operation(path_kind path, const char *method)
     return NULL;
 }
 
+bool dispatch_is_public(arena *a, const char *uri)
+{
+    route rt;
+    route_parse(a, uri, &rt);
+    if (rt.error_status) return false;
+    bool any = false;
+    for (size_t i = 0; i < NOPERATIONS; i++) {
+        if (operations[i].path != rt.kind) continue;
+        if (operations[i].scope != SCOPE_NONE) return false;
+        any = true;
+    }
+    return any;
+}
+
 static const char *allow_header(arena *a, path_kind path)
 {
     strbuf b;

@@ -104,9 +104,9 @@ void op_list(call *c)
     const odata_query *q = &c->q;
     int nkeys = q->norder + 1;   /* the order's keys, then id */
     unsigned char digest[SKIPTOKEN_DIGEST_LEN];
-    odata_digest(a, &c->q, c->e, c->rq->tenant, digest);
     const char **after = NULL;
     if (q->skiptoken) {
+        odata_digest(a, q, c->e, c->rq->tenant, digest);
         after = arena_alloc(a, (size_t)nkeys * sizeof *after);
         if (!skiptoken_read(a, digest, q->skiptoken, after, nkeys)) {
             respond_error(c->rq, c->rs, 400, "The $skiptoken is not valid: it was altered, or it was made for "
@@ -130,6 +130,7 @@ void op_list(call *c)
     for (int i = 0; i < nrows; i++) rows[i] = row_values(c, r, i);
     const char *next = NULL;
     if (more) {
+        if (!q->skiptoken) odata_digest(a, q, c->e, c->rq->tenant, digest);
         const char **last = arena_alloc(a, (size_t)nkeys * sizeof *last);
         for (int k = 0; k < q->norder; k++) last[k] = rows[nrows - 1][q->order[k].prop];
         last[q->norder] = rows[nrows - 1][0];

@@ -2,7 +2,7 @@
 
 #include <time.h>
 
-#include "router.h"
+#include "dispatch.h"
 
 /* nginx caches a 200 for this long at most, and never past the token's exp. */
 #define TOKEN_CACHE_MAX_SECONDS 300
@@ -11,9 +11,7 @@ void handle_token_check(const request *rq, response *rs, const auth_config *cfg,
 {
     /* $metadata needs no token (as Graph's): let it through, tenant-less, and cache nothing, so a
      * token seen here is still checked in full when it comes for the API. */
-    route rt;
-    route_parse(rq->a, rq->uri ? rq->uri : "", &rt);
-    if (!rt.error_status && rt.kind == PATH_METADATA) {
+    if (dispatch_is_public(rq->a, rq->uri ? rq->uri : "")) {
         rs->status = 200;
         response_add_header(rs, "X-Accel-Expires", "0");
         return;

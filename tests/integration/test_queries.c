@@ -394,7 +394,7 @@ Test(queries, batch_runs_steps_through_the_same_operations)
     r = cg_post("/v1.0/$batch", cg_tenant_token(cg_new_tenant()), cg_fmt("{\"requests\":["
         "{\"id\":\"1\",\"method\":\"POST\",\"url\":\"%s\",\"headers\":{\"content-type\":\"application/json\"},\"body\":{\"subject\":\"s\"}},"
         "{\"id\":\"2\",\"method\":\"GET\",\"url\":\"%s?$count=true\",\"dependsOn\":[\"1\"]},"
-        "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"%s/00000000-0000-4000-8000-000000000000\"},"
+        "{\"id\":\"3\",\"method\":\"get\",\"url\":\"%s/00000000-0000-4000-8000-000000000000\"},"
         "{\"id\":\"4\",\"method\":\"GET\",\"url\":\"%s\",\"dependsOn\":[\"3\"]},"
         "{\"id\":\"5\",\"method\":\"GET\",\"url\":\"/v1.0%s\"},"
         "{\"id\":\"6\",\"method\":\"PATCH\",\"url\":\"%s/00000000-0000-4000-8000-000000000000\",\"headers\":{\"Content-Type\":\"application/json\",\"Prefer\":\"return=minimal\"},\"body\":{}}"
