@@ -73,8 +73,8 @@ asan-integration-test: asan-build
 # FUZZ_SECONDS (by hand; FUZZ_TARGETS=filter for one); make test replays the committed corpora in
 # tests/fuzz/corpus/<target> as a regression check.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= json_body filter
-FUZZ_SRC := src/arena.c src/edm.c src/json.c src/values.c src/entity.c src/filter.c src/sql.c $(wildcard src/entities/*.c)
+FUZZ_TARGETS ?= json_body filter cert
+FUZZ_SRC := src/arena.c src/cert.c src/edm.c src/json.c src/values.c src/entity.c src/filter.c src/sql.c $(wildcard src/entities/*.c)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(wildcard src/*.h src/entities/*.h)
 	@mkdir -p $(dir $@)
 	clang $(ASAN_FLAGS) -fsanitize=fuzzer -std=c11 -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags yajl) \

@@ -10,7 +10,15 @@ static bool datetime_valid(const property *p, const char *s, size_t n) { (void)p
 static bool int32_valid(const property *p, const char *s, size_t n) { (void)p; return value_int32_valid(s, n); }
 static bool enum_valid(const property *p, const char *s, size_t n) { return value_enum_member(p->enumeration, s, n) >= 0; }
 
+static bool boolean_valid(const property *p, const char *s, size_t n)
+{
+    (void)p;
+    return (n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0);
+}
+
 static void render_string(json_writer *w, const char *text) { json_string(w, text); }
+/* PostgreSQL's text for a boolean is t or f */
+static void render_boolean(json_writer *w, const char *text) { json_bool(w, text[0] == 't'); }
 static void render_number(json_writer *w, const char *text) { json_number(w, text); }
 
 static void render_datetime(json_writer *w, const char *text)
@@ -54,23 +62,31 @@ static const char *enum_literal(const property *p, edm_literal form, const char 
     return named && value_enum_member(en, s, n) >= 0 ? NULL : "a member of %s";
 }
 
+static const char *boolean_literal(const property *p, edm_literal form, const char *type_name, const char *s, size_t n)
+{
+    (void)p; (void)form; (void)type_name; (void)s; (void)n;
+    return "nothing: %s properties are not filtered yet";
+}
+
 /* Indexed by edm_type. */
 static const edm_type_info types[] = {
-    { EDM_STRING, "Edm.String", "text", "%s", "%s", false, NULL, string_valid, "is not a valid %s.", render_string,
+    { EDM_STRING, "Edm.String", "text", "%s", "%s", JSON_STRING, NULL, string_valid, "is not a valid %s.", render_string,
       string_literal },
     /* PostgreSQL wraps base64 at 76 characters; JSON wants one line. */
     { EDM_BINARY, "Edm.Binary", "text", "translate(encode(%s, 'base64'), E'\\n', '')", "decode(%s, 'base64')",
-      false, NULL, binary_valid, "is not valid base64 (%s).", render_string,
+      JSON_STRING, NULL, binary_valid, "is not valid base64 (%s).", render_string,
       binary_literal },
-    { EDM_DATETIMEOFFSET, "Edm.DateTimeOffset", "timestamptz", "%s", "%s", false,
+    { EDM_DATETIMEOFFSET, "Edm.DateTimeOffset", "timestamptz", "%s", "%s", JSON_STRING,
       "0001-01-01 00:00:00+00" /* Graph's "never set" */, datetime_valid,
       "is not a valid %s; use ISO 8601 with Z or an offset, e.g. 2026-11-24T16:30:00Z.", render_datetime,
       datetime_literal },
-    { EDM_INT32, "Edm.Int32", "integer", "%s", "%s", true, "0", int32_valid, "is not a valid %s.", render_number,
+    { EDM_INT32, "Edm.Int32", "integer", "%s", "%s", JSON_NUMBER, "0", int32_valid, "is not a valid %s.", render_number,
       int32_literal },
     /* An enum names and casts to its own enumeration; its default is the first member. */
-    { EDM_ENUM, NULL, NULL, "%s", "%s", false, NULL, enum_valid, "is not a member of %s.", render_string,
+    { EDM_ENUM, NULL, NULL, "%s", "%s", JSON_STRING, NULL, enum_valid, "is not a member of %s.", render_string,
       enum_literal },
+    { EDM_BOOLEAN, "Edm.Boolean", "boolean", "%s", "%s", JSON_BOOLEAN, "false", boolean_valid, "is not a valid %s.",
+      render_boolean, boolean_literal },
 };
 
 const edm_type_info *edm_info(edm_type t)

@@ -12,13 +12,15 @@
  * enum (microsoft.graph.certificateStatus'provisioned'). */
 typedef enum edm_literal { LIT_NULL, LIT_STRING, LIT_NUMBER, LIT_DATETIME, LIT_GUID, LIT_ENUM } edm_literal;
 
+typedef enum edm_json { JSON_STRING, JSON_NUMBER, JSON_BOOLEAN } edm_json;
+
 typedef struct edm_type_info {
     edm_type type;
     const char *odata_name;      /* "Edm.String"; an enum property names its enumeration instead */
     const char *sql_cast;        /* "text"; an enum property casts to its enumeration's SQL type */
     const char *select_fmt;      /* the column (%s) read back as the text JSON wants */
     const char *value_fmt;       /* a cast text parameter (%s) made into the stored value */
-    bool json_number;            /* sent and returned as a JSON number rather than a string */
+    edm_json json;               /* the JSON kind a value is sent and returned as */
     const char *never_set;       /* what a non-nullable property reads before it is set (SQL text) */
     /* The text of a value as a client sent it is valid for p. */
     bool (*valid)(const property *p, const char *s, size_t n);

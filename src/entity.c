@@ -16,7 +16,8 @@ const entity *const certgraph_entities[] = {
 int entity_property_index(const entity *e, const char *name, size_t len)
 {
     for (int i = 0; i < e->nprops; i++)
-        if (strlen(e->props[i].name) == len && memcmp(e->props[i].name, name, len) == 0) return i;
+        if (property_served(&e->props[i]) && strlen(e->props[i].name) == len && memcmp(e->props[i].name, name, len) == 0)
+            return i;
     return -1;
 }
 
@@ -24,7 +25,7 @@ int entity_column_count(const entity *e)
 {
     int n = 0;
     for (int i = 0; i < e->nprops; i++)
-        if (e->props[i].column) n++;
+        if (property_read(&e->props[i])) n++;
     return n;
 }
 

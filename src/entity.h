@@ -4,13 +4,15 @@
 #define CERTGRAPH_ENTITY_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "arena.h"
 
 typedef enum edm_type {
     EDM_STRING,
     EDM_BINARY,            /* base64 in JSON, bytea in PostgreSQL */
     EDM_DATETIMEOFFSET,    /* ISO 8601 with Z or offset; timestamptz */
     EDM_INT32,
-    EDM_ENUM               /* member names; a PostgreSQL enum type */
+    EDM_ENUM,              /* member names; a PostgreSQL enum type */
+    EDM_BOOLEAN,
 } edm_type;
 
 enum {
@@ -19,6 +21,9 @@ enum {
     PROP_WRITEONLY = 1 << 2,   /* accepted, never stored or returned (reads null) */
     PROP_KEY       = 1 << 3,
     PROP_FILTERABLE = 1 << 4,
+    /* Kept server-side: written by the entity's derive step, never part of the Graph type (not in
+     * bodies, answers, queries or $metadata). */
+    PROP_SERVER    = 1 << 5,
 };
 
 typedef struct edm_enum {
@@ -37,7 +42,14 @@ typedef struct property {
     int stamped_by;
 } property;
 
+/* Part of the Graph type (not a server-side column). */
+static inline bool property_served(const property *p) { return !(p->flags & PROP_SERVER); }
+/* Read back from the database into answers. */
+static inline bool property_read(const property *p) { return p->column && property_served(p); }
+
 enum { VERSION_V1 = 1 << 0, VERSION_BETA = 1 << 1 };
+
+typedef struct prop_value prop_value;
 
 typedef struct entity {
     const char *type_name;       /* microsoft.graph.enterpriseCodeSigningCertificate */
@@ -50,6 +62,9 @@ typedef struct entity {
     const char *write_scopes[2]; /* any one grants POST/PATCH/DELETE */
     const property *props;
     int nprops;
+    /* Run on every body before it is written (POST, PATCH): may set, override or clear values
+     * (certificates fill in their derived properties). False with *message: 400. */
+    bool (*derive)(arena *a, prop_value *values, const char **message);
 } entity;
 
 extern const entity enterprise_code_signing_certificate_entity;
@@ -57,19 +72,20 @@ extern const entity symantec_code_signing_certificate_entity;
 extern const entity managed_all_device_certificate_state_entity;
 
 /* One property as it came in a body: the canonical text to store, or null. */
-typedef struct prop_value {
+struct prop_value {
     bool present;
     bool is_null;
     const char *text;     /* NUL-terminated copy in the arena; NULL when is_null */
     size_t len;
-} prop_value;
+};
 
 /* Every served entity, NULL-terminated. */
 extern const entity *const certgraph_entities[];
 
-/* -1 when the entity has no such property (exact, case-sensitive match as Graph's JSON is). */
+/* -1 when the entity's Graph type has no such property (exact, case-sensitive match as Graph's
+ * JSON is; server-side columns are not found). */
 int entity_property_index(const entity *e, const char *name, size_t len);
-/* Number of stored (column-backed) properties, id included. */
+/* Number of properties read back from the database (property_read), id included. */
 int entity_column_count(const entity *e);
 /* The value a property takes until a body sets it, as PostgreSQL's text (NULL: null): Graph's
  * defaults of API.md §2. Key properties have none. */

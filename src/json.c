@@ -41,6 +41,7 @@ void json_string(json_writer *w, const char *s) { json_string_n(w, s, strlen(s))
 void json_string_n(json_writer *w, const char *s, size_t n) { yajl_gen_string(w->g, (const unsigned char *)s, n); }
 void json_number(json_writer *w, const char *digits) { yajl_gen_number(w->g, digits, strlen(digits)); }
 void json_null(json_writer *w) { yajl_gen_null(w->g); }
+void json_bool(json_writer *w, bool b) { yajl_gen_bool(w->g, b); }
 /* yajl_gen_number copies its text through unchecked, with the separators a value needs: that is
  * exactly an insertion of already-valid JSON. */
 void json_raw(json_writer *w, const char *json, size_t n) { yajl_gen_number(w->g, json, n); }
@@ -129,12 +130,12 @@ static int on_null(void *ctx)
 
 static int on_boolean(void *ctx, int b)
 {
-    (void)b;
     reader *r = ctx;
     if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
     if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
     if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
-    return wrong_type(r);
+    if (edm_info(r->e->props[r->prop].type)->json != JSON_BOOLEAN) return wrong_type(r);
+    return b ? store(r, "true", 4, false) : store(r, "false", 5, false);
 }
 
 static int on_number(void *ctx, const char *s, size_t n)
@@ -143,7 +144,7 @@ static int on_number(void *ctx, const char *s, size_t n)
     if (in_ignored(r)) { if (r->depth == 1) r->kind = AT_NONE; return 1; }
     if (r->kind == AT_ODATA_TYPE) return fail(r, "The @odata.type annotation must name the entity's type.");
     if (r->kind != AT_PROPERTY) return fail(r, "The request body must be a JSON object.");
-    if (!edm_info(r->e->props[r->prop].type)->json_number) return wrong_type(r);
+    if (edm_info(r->e->props[r->prop].type)->json != JSON_NUMBER) return wrong_type(r);
     return check_and_store(r, s, n);
 }
 
@@ -172,7 +173,7 @@ static int on_string(void *ctx, const unsigned char *us, size_t n)
     /* yajl lets overlong forms, surrogates and code points past U+10FFFF through; PostgreSQL would not */
     if (!value_utf8_valid(s, n))
         return fail(r, arena_printf(r->a, "The value for property '%s' is not valid UTF-8.", p->name));
-    if (edm_info(p->type)->json_number) return wrong_type(r);
+    if (edm_info(p->type)->json != JSON_STRING) return wrong_type(r);
     return check_and_store(r, s, n);
 }
 

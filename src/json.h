@@ -19,6 +19,7 @@ void json_string(json_writer *w, const char *s);
 void json_string_n(json_writer *w, const char *s, size_t n);
 void json_number(json_writer *w, const char *digits);   /* already-validated number text */
 void json_null(json_writer *w);
+void json_bool(json_writer *w, bool b);
 /* JSON text this service wrote itself (an inner $batch answer), inserted as one value. */
 void json_raw(json_writer *w, const char *json, size_t n);
 

@@ -102,6 +102,7 @@ static void entity_type(strbuf *b, const entity *e)
     sb_adds(b, "</Key>");
     for (int j = 0; j < e->nprops; j++) {
         const property *p = &e->props[j];
+        if (!property_served(p)) continue;
         sb_adds(b, "<Property");
         attr(b, "Name", p->name);
         attr(b, "Type", edm_type_name(p));

@@ -64,7 +64,7 @@ static bool parse_select(arena *a, const entity *e, const char *value, odata_que
     for (int i = 0; i < n; i++) {
         if (!*items[i]) return fail(message, "Invalid $select: an item of the list is empty.");
         if (strcmp(items[i], "*") == 0) {
-            for (int k = 0; k < e->nprops; k++) selected[k] = true;
+            for (int k = 0; k < e->nprops; k++) selected[k] = property_served(&e->props[k]);
         } else {
             int prop = entity_property_index(e, items[i], strlen(items[i]));
             if (prop < 0)

@@ -59,7 +59,8 @@ static prop_value *read_body(call *c)
     }
     prop_value *values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
     const char *message = NULL;
-    if (!json_read_entity(c->rq->a, c->e, c->rq->body, c->rq->body_len, values, &message)) {
+    if (!json_read_entity(c->rq->a, c->e, c->rq->body, c->rq->body_len, values, &message) ||
+        (c->e->derive && !c->e->derive(c->rq->a, values, &message))) {
         respond_error(c->rq, c->rs, 400, message);
         return NULL;
     }

@@ -63,7 +63,7 @@ static void write_properties(const call *c, json_writer *w, const char *const *v
     json_string(w, arena_printf(c->rq->a, "#%s", c->e->type_name));
     for (int i = 0; i < c->e->nprops; i++) {
         const property *p = &c->e->props[i];
-        if (c->q.selected && !c->q.selected[i]) continue;
+        if (!property_served(p) || (c->q.selected && !c->q.selected[i])) continue;
         json_key(w, p->name);
         if (values[i]) edm_info(p->type)->render(w, values[i]);
         else json_null(w);

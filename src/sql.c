@@ -13,7 +13,7 @@ static int stored_properties(const entity *e, int *props)
 {
     int n = 0;
     for (int i = 0; i < e->nprops; i++)
-        if (e->props[i].column) props[n++] = i;
+        if (property_read(&e->props[i])) props[n++] = i;
     return n;
 }
 
@@ -22,7 +22,7 @@ static void select_list(strbuf *b, const entity *e)
     bool first = true;
     for (int i = 0; i < e->nprops; i++) {
         const property *p = &e->props[i];
-        if (!p->column) continue;
+        if (!property_read(p)) continue;
         if (!first) sb_adds(b, ", ");
         first = false;
         sb_printf(b, edm_info(p->type)->select_fmt, p->column);
@@ -488,7 +488,7 @@ const sql_statement *sql_query_list(arena *a, const entity *e, const char *tenan
     sb_init(&q.b, a, 1024);
     /* the columns: id, the selection (all by default), and whatever the order needs for the token */
     bool *wanted = arena_alloc(a, (size_t)e->nprops * sizeof *wanted);
-    for (int i = 0; i < e->nprops; i++) wanted[i] = e->props[i].column && (!o->selected || o->selected[i] || i == 0);
+    for (int i = 0; i < e->nprops; i++) wanted[i] = property_read(&e->props[i]) && (!o->selected || o->selected[i] || i == 0);
     for (int i = 0; i < o->norder; i++) wanted[o->order[i].prop] = true;
     int *columns = arena_alloc(a, (size_t)e->nprops * sizeof *columns);
     int ncolumns = 0;
