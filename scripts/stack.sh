@@ -30,6 +30,8 @@ PORT=${CERTGRAPH_PORT:-8443}
 NPROC=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 WORKERS=${CERTGRAPH_WORKERS:-$((2 * NPROC))}
 PG_PORT=${CERTGRAPH_PG_PORT:-54329}
+DB_OWNER=certgraph                 # made by initdb; owns the schema, runs the migrations
+DB_SERVICE_ROLE=certgraph_service  # made by the migrations; what certgraphd connects as
 BUILD=${BUILD:-build}
 
 for n in "$PORT" "$WORKERS" "$PG_PORT"; do is_uint "$n" || die "not a number: '$n'"; done
@@ -206,7 +208,9 @@ pg_conninfo() {
     pgh=$(pg_pidline 5); pgp=$(pg_pidline 4 | tr -dc 0-9)
     [ -n "$pgh" ] && host=$pgh; [ -n "$pgp" ] && port=$pgp
   fi
-  CONNINFO="host=$host port=$port dbname=certgraph user=certgraph"
+  CONNINFO="host=$host port=$port dbname=certgraph user=$DB_OWNER"
+  # The workers connect as the role the migrations made for them: it owns nothing.
+  SERVICE_CONNINFO="host=$host port=$port dbname=certgraph user=$DB_SERVICE_ROLE"
   PG_HOST=$host; PG_SOCK_PORT=$port
 }
 
@@ -275,7 +279,7 @@ pool_start() {
   say "starting certgraphd ($WORKERS workers, $SOCK)"
   printf '\n=== %s certgraphd start\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >> "$VAR/log/certgraphd.log"
   # Its own session: the terminal's Ctrl-C reaches this script, which stops things in order.
-  CERTGRAPH_DB=$CONNINFO CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
+  CERTGRAPH_DB=$SERVICE_CONNINFO CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
   CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub CERTGRAPH_SKIPTOKEN_KEY=$VAR/keys/skiptoken.key \
     setsid "$BUILD/certgraphd" >> "$VAR/log/certgraphd.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$POOL_PID"
@@ -434,7 +438,8 @@ print_info() {
 certgraph is up
   API      $base/beta   $base/v1.0
   CA       $VAR/tls/ca.crt
-  database $CONNINFO
+  database $CONNINFO   (the owner, $DB_OWNER)
+  service  $SERVICE_CONNINFO   (the workers' role, $DB_SERVICE_ROLE)
   logs     $VAR/log/certgraphd.log  $VAR/nginx/error.log  $VAR/nginx/access.log  $PGLOG
 EOF
   if [ -n "$token" ]; then
@@ -473,6 +478,9 @@ CERTGRAPH_VAR='$VAR'
 CERTGRAPH_URL='https://127.0.0.1:$PORT'
 CERTGRAPH_CA='$VAR/tls/ca.crt'
 CERTGRAPH_DB='$CONNINFO'
+CERTGRAPH_DB_SERVICE='$SERVICE_CONNINFO'
+CERTGRAPH_DB_OWNER='$DB_OWNER'
+CERTGRAPH_DB_SERVICE_ROLE='$DB_SERVICE_ROLE'
 CERTGRAPH_PIDFILE='$POOL_PID'
 CERTGRAPH_JWT_SIGNING_KEY='$VAR/keys/dev.key'
 CERTGRAPH_JWT_KEYS='$VAR/keys/dev.pub'

@@ -22,7 +22,8 @@ static const char usage[] =
     "       certgraphctl token [--tenant ID] [--scp \"S1 S2\"] [--roles \"R1 R2\"] [--ttl SECONDS]\n"
     "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--app ID]\n"
     "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
-    "migrate reads CERTGRAPH_DB when --db is not given; token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
+    "migrate reads CERTGRAPH_DB when --db is not given, runs as the owner, and lets certgraph_service\n"
+    "log in (password: CERTGRAPH_SERVICE_PASSWORD, when set); token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
     "(default var/keys/dev.key, made by `make run`). skiptoken prints the $skiptoken a list at URL\n"
     "would put in its nextLink after a row with these sort-key values and id (\\N for null), signed\n"
     "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n";
@@ -41,6 +42,7 @@ static int cmd_migrate(int argc, char **argv)
         return 1;
     }
     int n = migrate_apply(conn, 1);
+    if (n >= 0 && !migrate_service_login(conn, getenv("CERTGRAPH_SERVICE_PASSWORD"))) n = -1;
     PQfinish(conn);
     if (n < 0) return 1;
     printf("schema up to date (%d migration%s applied)\n", n, n == 1 ? "" : "s");

@@ -1,6 +1,7 @@
 #include "migrate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Any fixed number works; it only has to be the same for every certgraphctl. */
@@ -70,4 +71,22 @@ int migrate_apply(PGconn *conn, int verbose)
 fail:
     exec_ok(conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");
     return -1;
+}
+
+int migrate_service_login(PGconn *conn, const char *password)
+{
+    if (!password || !*password) return exec_ok(conn, "ALTER ROLE certgraph_service LOGIN");
+    /* ALTER ROLE takes no parameters: the password is quoted by libpq, never pasted raw */
+    char *quoted = PQescapeLiteral(conn, password, strlen(password));
+    if (!quoted) return 0;
+    size_t n = strlen(quoted) + 64;
+    char *sql = malloc(n);
+    int ok = 0;
+    if (sql) {
+        snprintf(sql, n, "ALTER ROLE certgraph_service LOGIN PASSWORD %s", quoted);
+        ok = exec_ok(conn, sql);
+        free(sql);
+    }
+    PQfreemem(quoted);
+    return ok;
 }

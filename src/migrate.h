@@ -14,4 +14,6 @@ extern const struct migration certgraph_migrations[];   /* ends with a zero entr
 /* Applies the missing migrations in order, each in its own transaction, under an advisory lock so
  * concurrent runs are safe. Returns the number applied, or -1 with the reason printed to stderr. */
 int migrate_apply(PGconn *conn, int verbose);
+/* Lets the service role (made by the migrations) log in, with password when not NULL. */
+int migrate_service_login(PGconn *conn, const char *password);
 #endif

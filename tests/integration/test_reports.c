@@ -142,3 +142,40 @@ Test(reports, the_reporter_reads_the_views_and_no_base_table)
                    NULL, &status);
     cr_assert(!strstr(out, "content") && !strstr(out, "der") && !strstr(out, "password"), "%s", out);
 }
+
+/* psql as the workers' role: its output, and whether it succeeded. */
+static char *as_service(const char *sql, int *status)
+{
+    FILE *p = popen(cg_fmt("psql -X -A -t -v ON_ERROR_STOP=1 '%s' -c \"%s\" 2>&1", cg_env("CERTGRAPH_TEST_DB_SERVICE"), sql), "r");
+    cr_assert_not_null(p);
+    char buf[2048];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    *status = pclose(p);
+    return cg_fmt("%s", buf);
+}
+
+Test(reports, the_workers_role_owns_nothing_and_has_only_the_service_rights)
+{
+    const char *service = cg_env("CERTGRAPH_TEST_DB_SERVICE");
+    cr_assert(strstr(service, "user=certgraph_service"), "certgraphd connects as %s", service);
+    int status;
+    char *out = as_service("SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user", &status);
+    cr_assert_eq(status, 0, "%s", out);
+    cr_assert_str_eq(out, "0\n", "it owns no relation");
+    static const char *const refused[] = {
+        "CREATE TABLE public.mine (x int)",
+        "SELECT count(*) FROM schema_migrations",
+        "DROP TABLE managed_all_device_certificate_state",
+        "ALTER TABLE enterprise_code_signing_certificate ADD COLUMN x int",
+        "TRUNCATE managed_all_device_certificate_state",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        out = as_service(refused[i], &status);
+        cr_assert_neq(status, 0, "the service role may: %s", refused[i]);
+        cr_assert(strstr(out, "permission denied") || strstr(out, "must be owner"), "%s: %s", refused[i], out);
+    }
+    /* and it does what the service does (every other test drives it through the API) */
+    out = as_service("SELECT count(*) >= 0 FROM managed_all_device_certificate_state", &status);
+    cr_assert_eq(status, 0, "%s", out);
+}
