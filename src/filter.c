@@ -79,18 +79,23 @@ static bool ident_char(char c)
  * the arena; 0 when it is not closed. */
 static size_t quoted(parser *p, size_t i, const char **text, size_t *text_len)
 {
-    char *out = arena_alloc(p->a, p->n - i + 1), *o = out;
-    for (size_t k = i + 1; k < p->n; k++) {
-        if (p->s[k] == '\'') {
-            if (k + 1 < p->n && p->s[k + 1] == '\'') { *o++ = '\''; k++; continue; }
-            *o = '\0';
-            *text = out;
-            *text_len = (size_t)(o - out);
-            return k + 1;
-        }
-        *o++ = p->s[k];
+    /* find the closing quote first, so the copy is the literal's size, not the rest of the input's */
+    size_t close = i + 1;
+    for (; close < p->n; close++) {
+        if (p->s[close] != '\'') continue;
+        if (close + 1 < p->n && p->s[close + 1] == '\'') { close++; continue; }   /* '' is one quote */
+        break;
     }
-    return 0;
+    if (close >= p->n) return 0;
+    char *out = arena_alloc(p->a, close - i), *o = out;
+    for (size_t k = i + 1; k < close; k++) {
+        *o++ = p->s[k];
+        if (p->s[k] == '\'') k++;   /* '' is one quote */
+    }
+    *o = '\0';
+    *text = out;
+    *text_len = (size_t)(o - out);
+    return close + 1;
 }
 
 static void next(parser *p)
