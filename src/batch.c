@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "call.h"
@@ -32,68 +31,6 @@ typedef struct step {
     bool done;
     response rs;
 } step;
-
-/* Deepest nesting of objects and arrays in JSON text (strings skipped); stops counting past limit. */
-static int json_depth(const char *s, size_t n, int limit)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (in_string) {
-            if (ch == '\\') i++;
-            else if (ch == '"') in_string = false;
-        } else if (ch == '"') {
-            in_string = true;
-        } else if (ch == '{' || ch == '[') {
-            if (++depth > deepest) deepest = depth;
-            if (deepest > limit) return deepest;
-        } else if (ch == '}' || ch == ']') {
-            depth--;
-        }
-    }
-    return deepest;
-}
-
-static void gen_value(yajl_gen g, yajl_val v)
-{
-    if (YAJL_IS_STRING(v)) {
-        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_OBJECT(v)) {
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i], strlen(v->u.object.keys[i]));
-            gen_value(g, v->u.object.values[i]);
-        }
-        yajl_gen_map_close(g);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++) gen_value(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_TRUE(v)) {
-        yajl_gen_bool(g, 1);
-    } else if (YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, 0);
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
-/* An inner body as the JSON text the entity reader takes (duplicates and all, for it to refuse). */
-static const char *body_text(arena *a, yajl_val v, size_t *len)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    gen_value(g, v);
-    const unsigned char *buf;
-    size_t n;
-    yajl_gen_get_buf(g, &buf, &n);
-    char *text = arena_strndup(a, (const char *)buf, n);
-    yajl_gen_free(g);
-    *len = n;
-    return text;
-}
 
 static yajl_val member(yajl_val obj, const char *key)
 {
@@ -160,7 +97,7 @@ static bool read_steps(call *c, yajl_val root, step *steps, int *nsteps, const c
         s->content_type = header(a, headers, "Content-Type");
         s->prefer = header(a, headers, "Prefer");
         yajl_val body = member(r, "body");
-        if (body) s->body = body_text(a, body, &s->body_len);
+        if (body) s->body = json_tree_text(a, body, &s->body_len);
     }
     /* dependsOn names earlier or later ids of this batch; resolved once all ids are known */
     for (size_t i = 0; i < n; i++) {
@@ -260,7 +197,7 @@ void op_batch(call *c)
         respond_error(c->rq, c->rs, 415, "The batch request must be sent with Content-Type application/json.");
         return;
     }
-    if (json_depth(c->rq->body, c->rq->body_len, BATCH_MAX_DEPTH) > BATCH_MAX_DEPTH ||
+    if (json_nesting(c->rq->body, c->rq->body_len, BATCH_MAX_DEPTH) > BATCH_MAX_DEPTH ||
         strlen(c->rq->body) != c->rq->body_len) {
         respond_error(c->rq, c->rs, 400, "The batch request body is nested too deeply or holds a NUL character.");
         return;

@@ -9,7 +9,11 @@
 #include "arena.h"
 #include "auth.h"
 #include "json.h"
+#include "db.h"
+#include "filter.h"
 #include "migrate.h"
+#include "sql.h"
+#include "values.h"
 #include "odata.h"
 #include "router.h"
 #include "skiptoken.h"
@@ -22,11 +26,18 @@ static const char usage[] =
     "       certgraphctl token [--tenant ID] [--scp \"S1 S2\"] [--roles \"R1 R2\"] [--ttl SECONDS]\n"
     "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--app ID]\n"
     "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
+    "       certgraphctl export --tenant ID [--db CONNINFO] [--filter EXPR] RESOURCE\n"
+    "       certgraphctl import --tenant ID [--db CONNINFO] RESOURCE FILE|-\n"
     "migrate reads CERTGRAPH_DB when --db is not given, runs as the owner, and lets certgraph_service\n"
     "log in (password: CERTGRAPH_SERVICE_PASSWORD, when set); token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
     "(default var/keys/dev.key, made by `make run`). skiptoken prints the $skiptoken a list at URL\n"
     "would put in its nextLink after a row with these sort-key values and id (\\N for null), signed\n"
-    "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n";
+    "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n"
+    "export writes a tenant's RESOURCE (enterpriseCodeSigningCertificates, symantecCodeSigningCertificate,\n"
+    "deviceConfigurationsAllManagedDeviceCertificateStates) as JSON lines, as a GET answers, lossless:\n"
+    "a parsed certificate comes back in content. import reads JSON lines or a Graph collection answer\n"
+    "({\"value\":[...]}), checks each object as a POST body, keeps the ids it is given, and writes the\n"
+    "whole file in one transaction or nothing.\n";
 
 static int cmd_migrate(int argc, char **argv)
 {
@@ -159,8 +170,235 @@ static int cmd_skiptoken(int argc, char **argv)
     return status;
 }
 
+#define EXPORT_PAGE 1000
+
+/* One page of rows as JSON lines; returns the number of rows, -1 on a database error. */
+static int export_page(db *d, arena *page, const entity *e, const char *tenant, const odata_query *q,
+                       const char *const *after, char *last_id, size_t last_len)
+{
+    db_rows *r = NULL;
+    if (db_run(d, page, sql_query_list(page, e, tenant, q, after, EXPORT_PAGE), &r) != DB_OK) return -1;
+    int n = db_rows_count(r);
+    int content = entity_property_index(e, "content", 7);
+    for (int row = 0; row < n; row++) {
+        const char **values = arena_alloc(page, (size_t)e->nprops * sizeof *values);
+        for (int i = 0; i < e->nprops; i++) values[i] = db_rows_value(r, row, i);
+        if (e->content_kept_in && content >= 0 && !values[content]) values[content] = values[e->content_kept_in];
+        strbuf line;
+        sb_init(&line, page, 1024);
+        json_writer *w = json_writer_new(&line);
+        json_begin_object(w);
+        json_write_entity(w, e, values, NULL);
+        json_end_object(w);
+        sb_addc(&line, '\n');
+        fwrite(line.data, 1, line.len, stdout);
+        if (row == n - 1) snprintf(last_id, last_len, "%s", values[0]);
+    }
+    return n;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    const char *conninfo = getenv("CERTGRAPH_DB"), *tenant = NULL, *filter = NULL, *resource = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) { resource = argv[i]; continue; }
+        if (i + 1 >= argc) { fputs(usage, stderr); return 2; }
+        if (strcmp(argv[i], "--db") == 0) conninfo = argv[++i];
+        else if (strcmp(argv[i], "--tenant") == 0) tenant = argv[++i];
+        else if (strcmp(argv[i], "--filter") == 0) filter = argv[++i];
+        else { fputs(usage, stderr); return 2; }
+    }
+    const entity *e = resource ? entity_by_segment(resource) : NULL;
+    if (!e || !tenant || !value_uuid_valid(tenant, strlen(tenant))) {
+        fprintf(stderr, "certgraphctl export: %s\n", !e ? "RESOURCE must name a Graph collection or singleton" : "--tenant needs a GUID");
+        return 2;
+    }
+    arena *qa = arena_new(4096), *page = arena_new(64 * 1024);
+    odata_query q = { .top = EXPORT_PAGE, .server_columns = true };
+    int status = 0;
+    const char *message = NULL;
+    if (filter && !(q.filter = filter_parse(qa, e, filter, strlen(filter), &message))) {
+        fprintf(stderr, "certgraphctl export: %s\n", message);
+        status = 2;
+    }
+    db *d = status ? NULL : db_new(conninfo ? conninfo : "dbname=certgraph");
+    if (d && !db_connect(d)) status = 1;
+    /* keyset pages by id, so an export of any size runs in constant memory */
+    char last[40] = "";
+    const char *after[1] = { last };
+    for (int n = EXPORT_PAGE; !status && n == EXPORT_PAGE;) {
+        arena_reset(page);
+        n = export_page(d, page, e, tenant, &q, last[0] ? after : NULL, last, sizeof last);
+        if (n < 0) status = 1;
+    }
+    if (status == 1) fprintf(stderr, "certgraphctl export: the database did not answer (see above)\n");
+    db_free(d);
+    arena_free(page);
+    arena_free(qa);
+    return fflush(stdout) == 0 ? status : 1;
+}
+
+#define IMPORT_MAX_DEPTH 64
+
+/* The whole file (or standard input for "-"), NUL-terminated; NULL on a read error. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) { free(buf); buf = NULL; break; }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    bool failed = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf || failed) { free(buf); return NULL; }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+typedef struct import_line {
+    const char *text;
+    size_t len;
+    long number;      /* the line (JSON lines) or the item (a collection answer), from 1 */
+} import_line;
+
+/* The objects to import: the items of a {"value":[...]} answer, or else one per non-blank line. */
+static import_line *split_input(arena *a, const char *buf, size_t len, int *count, bool *collection)
+{
+    *collection = false;
+    yajl_val root = NULL;
+    if (json_nesting(buf, len, IMPORT_MAX_DEPTH) <= IMPORT_MAX_DEPTH && strlen(buf) == len)
+        root = yajl_tree_parse(buf, NULL, 0);
+    yajl_val value = NULL;
+    for (size_t i = 0; YAJL_IS_OBJECT(root) && i < root->u.object.len; i++)
+        if (strcmp(root->u.object.keys[i], "value") == 0) value = root->u.object.values[i];
+    import_line *lines;
+    int n = 0;
+    if (YAJL_IS_ARRAY(value)) {
+        *collection = true;
+        lines = arena_alloc(a, (value->u.array.len + 1) * sizeof *lines);
+        for (size_t i = 0; i < value->u.array.len; i++) {
+            lines[n].text = json_tree_text(a, value->u.array.values[i], &lines[n].len);
+            lines[n].number = (long)i + 1;
+            n++;
+        }
+    } else {
+        size_t max = 1;
+        for (size_t i = 0; i < len; i++) max += buf[i] == '\n';
+        lines = arena_alloc(a, max * sizeof *lines);
+        long number = 0;
+        for (const char *p = buf; p < buf + len;) {
+            const char *end = memchr(p, '\n', (size_t)(buf + len - p));
+            size_t l = end ? (size_t)(end - p) : (size_t)(buf + len - p);
+            number++;
+            if (strspn(p, " \t\r") < l) lines[n++] = (import_line){ p, l, number };
+            p += l + 1;
+        }
+    }
+    yajl_tree_free(root);
+    *count = n;
+    return lines;
+}
+
+/* One object into the open transaction: the POST body rules, derive, then the line's own values
+ * back over what derive computed (an export's uploadDateTime and status are kept), and its id. */
+static const char *import_one(db *d, arena *a, const entity *e, const char *tenant, const import_line *l)
+{
+    prop_value *values = arena_alloc(a, (size_t)e->nprops * sizeof *values);
+    prop_value *given = arena_alloc(a, (size_t)e->nprops * sizeof *given);
+    const char *message = NULL;
+    if (!json_read_entity(a, e, l->text, l->len, values, &message)) return message;
+    memcpy(given, values, (size_t)e->nprops * sizeof *given);
+    if (e->derive && !e->derive(a, values, &message)) return message;
+    int content = entity_property_index(e, "content", 7);
+    for (int i = 1; i < e->nprops; i++)
+        if (given[i].present && i != content && property_served(&e->props[i]) && !(e->props[i].flags & PROP_WRITEONLY))
+            values[i] = given[i];
+    char id[37];
+    const char *key = NULL;
+    if (e->singleton) {
+        entity_singleton_id(e, tenant, id);
+        key = id;
+    } else if (values[0].present && !values[0].is_null) {
+        if (!value_uuid_valid(values[0].text, values[0].len)) return "The id is not a GUID.";
+        key = values[0].text;
+    }
+    db_rows *r;
+    switch (db_run(d, a, sql_insert(a, e, tenant, key, values), &r)) {
+    case DB_OK: return NULL;
+    case DB_CONFLICT: return arena_printf(a, "An entity with id '%s' exists already.", key ? key : "");
+    case DB_BAD_VALUE: return "A property value is out of the range the service can store.";
+    default: return "The database refused the row (see above).";
+    }
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *conninfo = getenv("CERTGRAPH_DB"), *tenant = NULL, *resource = NULL, *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            if (!resource) resource = argv[i];
+            else path = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc) { fputs(usage, stderr); return 2; }
+        if (strcmp(argv[i], "--db") == 0) conninfo = argv[++i];
+        else if (strcmp(argv[i], "--tenant") == 0) tenant = argv[++i];
+        else { fputs(usage, stderr); return 2; }
+    }
+    const entity *e = resource ? entity_by_segment(resource) : NULL;
+    if (!e || !path || !tenant || !value_uuid_valid(tenant, strlen(tenant))) {
+        fprintf(stderr, "certgraphctl import: %s\n", !e ? "RESOURCE must name a Graph collection or singleton"
+                                                     : !path ? "FILE is missing" : "--tenant needs a GUID");
+        return 2;
+    }
+    char tid[37];
+    for (int i = 0; i < 36; i++) tid[i] = (char)tolower((unsigned char)tenant[i]);
+    tid[36] = '\0';
+    size_t len = 0;
+    char *buf = read_all(path, &len);
+    if (!buf) { fprintf(stderr, "certgraphctl import: cannot read %s\n", path); return 1; }
+    arena *a = arena_new(64 * 1024), *row = arena_new(16 * 1024);
+    int n = 0;
+    bool collection;
+    import_line *lines = split_input(a, buf, len, &n, &collection);
+    db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
+    int status = db_connect(d) ? 0 : 1;
+    if (status) fprintf(stderr, "certgraphctl import: the database is not reachable\n");
+    if (!status) db_begin(d);
+    for (int i = 0; !status && i < n; i++) {
+        arena_reset(row);
+        const char *why = import_one(d, row, e, tid, &lines[i]);
+        if (why) {
+            fprintf(stderr, "certgraphctl import: %s %ld: %s\n", collection ? "item" : "line", lines[i].number, why);
+            status = 1;
+        }
+    }
+    if (!status && db_commit(d) != DB_OK) {
+        fprintf(stderr, "certgraphctl import: the commit failed; nothing may have been written\n");
+        status = 1;
+    }
+    if (status) db_rollback(d);
+    else printf("imported %d %s into tenant %s\n", n, e->segment, tid);
+    db_free(d);
+    arena_free(row);
+    arena_free(a);
+    free(buf);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "skiptoken") == 0) return cmd_skiptoken(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 2, argv + 2);

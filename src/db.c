@@ -155,6 +155,7 @@ static db_status classify(PGresult *r, PGconn *conn)
     if (!r || PQstatus(conn) != CONNECTION_OK) return DB_UNAVAILABLE;
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (state && strncmp(state, "22", 2) == 0) return DB_BAD_VALUE;
+    if (state && strcmp(state, "23505") == 0) return DB_CONFLICT;
     /* 57P: operator intervention (shutdown, cancel); 08: connection exception; 53: resources */
     if (state && (strncmp(state, "57P", 3) == 0 || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0))
         return DB_UNAVAILABLE;

@@ -14,6 +14,7 @@ typedef enum db_status {
     DB_OK,
     DB_UNAVAILABLE,   /* no connection, or it broke mid-statement (or mid-COMMIT: outcome unknown): 503 */
     DB_BAD_VALUE,     /* PostgreSQL rejected a value (class 22): 400 */
+    DB_CONFLICT,      /* a key that exists already (23505): 409 */
     DB_FAILED         /* anything else: 500 */
 } db_status;
 

@@ -21,6 +21,13 @@ int entity_property_index(const entity *e, const char *name, size_t len)
     return -1;
 }
 
+const entity *entity_by_segment(const char *segment)
+{
+    for (int i = 0; certgraph_entities[i]; i++)
+        if (strcmp(certgraph_entities[i]->segment, segment) == 0) return certgraph_entities[i];
+    return NULL;
+}
+
 int entity_column_count(const entity *e)
 {
     int n = 0;

@@ -65,6 +65,9 @@ typedef struct entity {
     /* Run on every body before it is written (POST, PATCH): may set, override or clear values
      * (certificates fill in their derived properties). False with *message: 400. */
     bool (*derive)(arena *a, prop_value *values, const char **message);
+    /* A server-side property that holds what `content` was before derive cleared it (a parsed
+     * certificate's DER): an export writes it back into content, so the export is lossless. 0: none. */
+    int content_kept_in;
 } entity;
 
 extern const entity enterprise_code_signing_certificate_entity;
@@ -90,6 +93,8 @@ int entity_column_count(const entity *e);
 /* The value a property takes until a body sets it, as PostgreSQL's text (NULL: null): Graph's
  * defaults of API.md §2. Key properties have none. */
 const char *property_default(const property *p);
+/* The entity whose Graph segment (collection or singleton name) this is, in any version; NULL. */
+const entity *entity_by_segment(const char *segment);
 /* The singleton's id for a tenant: stable, derived from both, lowercase 8-4-4-4-12. */
 void entity_singleton_id(const entity *e, const char *tenant, char out[37]);
 

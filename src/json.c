@@ -1,8 +1,10 @@
 #include "json.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
 
 #include "edm.h"
 #include "values.h"
@@ -45,6 +47,84 @@ void json_bool(json_writer *w, bool b) { yajl_gen_bool(w->g, b); }
 /* yajl_gen_number copies its text through unchecked, with the separators a value needs: that is
  * exactly an insertion of already-valid JSON. */
 void json_raw(json_writer *w, const char *json, size_t n) { yajl_gen_number(w->g, json, n); }
+
+void json_write_entity(json_writer *w, const entity *e, const char *const *values, const bool *selected)
+{
+    char type[192];
+    snprintf(type, sizeof type, "#%s", e->type_name);
+    json_key(w, "@odata.type");
+    json_string(w, type);
+    for (int i = 0; i < e->nprops; i++) {
+        const property *p = &e->props[i];
+        if (!property_served(p) || (selected && !selected[i])) continue;
+        json_key(w, p->name);
+        if (values[i]) edm_info(p->type)->render(w, values[i]);
+        else json_null(w);
+    }
+}
+
+/* ---- trees back to text ----------------------------------------------------------------------- */
+
+int json_nesting(const char *s, size_t n, int limit)
+{
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_string) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            if (++depth > deepest) deepest = depth;
+            if (deepest > limit) return deepest;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+
+static void gen_value(yajl_gen g, yajl_val v)
+{
+    if (YAJL_IS_STRING(v)) {
+        yajl_gen_string(g, (const unsigned char *)v->u.string, strlen(v->u.string));
+    } else if (YAJL_IS_NUMBER(v)) {
+        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+    } else if (YAJL_IS_OBJECT(v)) {
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            yajl_gen_string(g, (const unsigned char *)v->u.object.keys[i], strlen(v->u.object.keys[i]));
+            gen_value(g, v->u.object.values[i]);
+        }
+        yajl_gen_map_close(g);
+    } else if (YAJL_IS_ARRAY(v)) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++) gen_value(g, v->u.array.values[i]);
+        yajl_gen_array_close(g);
+    } else if (YAJL_IS_TRUE(v)) {
+        yajl_gen_bool(g, 1);
+    } else if (YAJL_IS_FALSE(v)) {
+        yajl_gen_bool(g, 0);
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+const char *json_tree_text(arena *a, yajl_val v, size_t *len)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    gen_value(g, v);
+    const unsigned char *buf;
+    size_t n;
+    yajl_gen_get_buf(g, &buf, &n);
+    char *text = arena_strndup(a, (const char *)buf, n);
+    yajl_gen_free(g);
+    *len = n;
+    return text;
+}
 
 /* ---- reader ---------------------------------------------------------------------------------- */
 

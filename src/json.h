@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include "arena.h"
 #include "entity.h"
+#include <yajl/yajl_tree.h>
 
 typedef struct json_writer json_writer;
 
@@ -28,4 +29,15 @@ void json_raw(json_writer *w, const char *json, size_t n);
  * property, @odata.type naming e. Returns true, or false with *message set (arena text). */
 bool json_read_entity(arena *a, const entity *e, const char *body, size_t len,
                       prop_value *values, const char **message);
+
+/* Writes an entity's @odata.type and its Graph properties (those selected; NULL: all) from their
+ * stored text (values[e->nprops], NULL for null): the members of an answer's entity object. */
+void json_write_entity(json_writer *w, const entity *e, const char *const *values, const bool *selected);
+
+/* The deepest nesting of objects and arrays in JSON text (strings skipped), counted up to just past
+ * limit: what bounds a tree parse before it is made. */
+int json_nesting(const char *s, size_t n, int limit);
+/* A parsed value (yajl_tree) written back as JSON text in the arena, duplicates and all, for the
+ * strict reader to judge. Its depth must have been bounded before parsing: this recurses. */
+const char *json_tree_text(arena *a, yajl_val v, size_t *len);
 #endif

@@ -42,6 +42,7 @@ typedef struct odata_query {
     bool count;                     /* $count=true */
     bool count_given;
     const char *skiptoken;          /* NULL when absent */
+    bool server_columns;            /* read every column, server-side ones too (export; never from a URL) */
 } odata_query;
 
 /* Reads rt's options for entity e. On /beta the names are also recognized without their '$'.

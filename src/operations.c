@@ -18,6 +18,9 @@ bool call_db_ok(call *c, db_status st)
         response_add_header(c->rs, "Retry-After", "5");
         respond_error(c->rq, c->rs, 503, "The service is temporarily unavailable. Retry later.");
         return false;
+    case DB_CONFLICT:
+        respond_error(c->rq, c->rs, 409, "An entity with that key exists already.");
+        return false;
     case DB_BAD_VALUE:
         respond_error(c->rq, c->rs, 400, "A property value is out of the range the service can store.");
         return false;

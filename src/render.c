@@ -3,7 +3,6 @@
 #include <strings.h>
 
 #include "call.h"
-#include "edm.h"
 #include "json.h"
 
 /* With $select the context names the selection as given: ...#deviceManagement/states(a,b). */
@@ -57,19 +56,6 @@ const char *render_entity_url(const call *c, const char *id)
                         c->e->segment, id);
 }
 
-static void write_properties(const call *c, json_writer *w, const char *const *values)
-{
-    json_key(w, "@odata.type");
-    json_string(w, arena_printf(c->rq->a, "#%s", c->e->type_name));
-    for (int i = 0; i < c->e->nprops; i++) {
-        const property *p = &c->e->props[i];
-        if (!property_served(p) || (c->q.selected && !c->q.selected[i])) continue;
-        json_key(w, p->name);
-        if (values[i]) edm_info(p->type)->render(w, values[i]);
-        else json_null(w);
-    }
-}
-
 static json_writer *begin_body(call *c, int status)
 {
     response *rs = c->rs;
@@ -84,7 +70,7 @@ void render_entity(call *c, int status, const char *const *values)
     json_begin_object(w);
     json_key(w, "@odata.context");
     json_string(w, render_context_url(c, !c->e->singleton));
-    write_properties(c, w, values);
+    json_write_entity(w, c->e, values, c->q.selected);
     json_end_object(w);
 }
 
@@ -131,7 +117,7 @@ void render_collection(call *c, const char *const *const *rows, int nrows, const
     json_begin_array(w);
     for (int i = 0; i < nrows; i++) {
         json_begin_object(w);
-        write_properties(c, w, rows[i]);
+        json_write_entity(w, c->e, rows[i], c->q.selected);
         json_end_object(w);
     }
     json_end_array(w);

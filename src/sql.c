@@ -483,12 +483,15 @@ static void keyset(builder *q, const entity *e, const odata_query *o, const char
 const sql_statement *sql_query_list(arena *a, const entity *e, const char *tenant, const odata_query *o,
                                     const char *const *after, int limit)
 {
-    if (e->singleton) return NULL;
     builder q = { .a = a };
     sb_init(&q.b, a, 1024);
     /* the columns: id, the selection (all by default), and whatever the order needs for the token */
     bool *wanted = arena_alloc(a, (size_t)e->nprops * sizeof *wanted);
-    for (int i = 0; i < e->nprops; i++) wanted[i] = property_read(&e->props[i]) && (!o->selected || o->selected[i] || i == 0);
+    for (int i = 0; i < e->nprops; i++) {
+        const property *p = &e->props[i];
+        wanted[i] = o->server_columns ? p->column != NULL
+                                      : property_read(p) && (!o->selected || o->selected[i] || i == 0);
+    }
     for (int i = 0; i < o->norder; i++) wanted[o->order[i].prop] = true;
     int *columns = arena_alloc(a, (size_t)e->nprops * sizeof *columns);
     int ncolumns = 0;

@@ -124,6 +124,7 @@ const entity enterprise_code_signing_certificate_entity = {
     .props = enterprise_properties,
     .nprops = (int)(sizeof enterprise_properties / sizeof enterprise_properties[0]),
     .derive = derive_x509,
+    .content_kept_in = P_DER,
 };
 
 static const property symantec_properties[] = {
@@ -143,4 +144,5 @@ const entity symantec_code_signing_certificate_entity = {
     .props = symantec_properties,
     .nprops = (int)(sizeof symantec_properties / sizeof symantec_properties[0]),
     .derive = derive_x509_or_pkcs12,
+    .content_kept_in = P_DER,
 };
