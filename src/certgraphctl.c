@@ -1,5 +1,6 @@
 /* certgraphctl: administration commands — schema migrations and development tokens. */
 #include <ctype.h>
+#include <dirent.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,9 @@ static const char usage[] =
     "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
     "       certgraphctl export --tenant ID [--db CONNINFO] [--filter EXPR] RESOURCE\n"
     "       certgraphctl import --tenant ID [--db CONNINFO] RESOURCE FILE|-\n"
-    "migrate reads CERTGRAPH_DB when --db is not given, runs as the owner, and lets certgraph_service\n"
-    "log in (password: CERTGRAPH_SERVICE_PASSWORD, when set); token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
+    "migrate reads CERTGRAPH_DB when --db is not given, runs as the owner, lets certgraph_service log\n"
+    "in (password: CERTGRAPH_SERVICE_PASSWORD, when set), and imports CERTGRAPH_SEED_DIR/<tenant>/\n"
+    "<resource>.jsonl into each tenant that has no entity yet; token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
     "(default var/keys/dev.key, made by `make run`). skiptoken prints the $skiptoken a list at URL\n"
     "would put in its nextLink after a row with these sort-key values and id (\\N for null), signed\n"
     "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n"
@@ -38,6 +40,8 @@ static const char usage[] =
     "a parsed certificate comes back in content. import reads JSON lines or a Graph collection answer\n"
     "({\"value\":[...]}), checks each object as a POST body, keeps the ids it is given, and writes the\n"
     "whole file in one transaction or nothing.\n";
+
+static int seed_tenants(db *d, const char *dir);
 
 static int cmd_migrate(int argc, char **argv)
 {
@@ -57,7 +61,12 @@ static int cmd_migrate(int argc, char **argv)
     PQfinish(conn);
     if (n < 0) return 1;
     printf("schema up to date (%d migration%s applied)\n", n, n == 1 ? "" : "s");
-    return 0;
+    const char *seed_dir = getenv("CERTGRAPH_SEED_DIR");
+    if (!seed_dir || !*seed_dir) return 0;
+    db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
+    int status = db_connect(d) ? seed_tenants(d, seed_dir) : 1;
+    db_free(d);
+    return status;
 }
 
 /* Writes each space-separated word of list as an array element. */
@@ -340,6 +349,43 @@ static const char *import_one(db *d, arena *a, const entity *e, const char *tena
     }
 }
 
+/* One file into the tenant, in one transaction; 0, or 1 with the reason on stderr. */
+static int import_file(db *d, const entity *e, const char *tenant, const char *path)
+{
+    size_t len = 0;
+    char *buf = read_all(path, &len);
+    if (!buf) { fprintf(stderr, "certgraphctl import: cannot read %s\n", path); return 1; }
+    arena *a = arena_new(64 * 1024), *row = arena_new(16 * 1024);
+    int n = 0, status = 0;
+    bool collection;
+    import_line *lines = split_input(a, buf, len, &n, &collection);
+    db_begin(d);
+    for (int i = 0; !status && i < n; i++) {
+        arena_reset(row);
+        const char *why = import_one(d, row, e, tenant, &lines[i]);
+        if (why) {
+            fprintf(stderr, "certgraphctl import: %s, %s %ld: %s\n", path, collection ? "item" : "line", lines[i].number, why);
+            status = 1;
+        }
+    }
+    if (!status && db_commit(d) != DB_OK) {
+        fprintf(stderr, "certgraphctl import: %s: the commit failed; nothing may have been written\n", path);
+        status = 1;
+    }
+    if (status) db_rollback(d);
+    else printf("imported %d %s into tenant %s\n", n, e->segment, tenant);
+    arena_free(row);
+    arena_free(a);
+    free(buf);
+    return status;
+}
+
+static void lowercase_tenant(const char *tenant, char out[37])
+{
+    for (int i = 0; i < 36; i++) out[i] = (char)tolower((unsigned char)tenant[i]);
+    out[36] = '\0';
+}
+
 static int cmd_import(int argc, char **argv)
 {
     const char *conninfo = getenv("CERTGRAPH_DB"), *tenant = NULL, *resource = NULL, *path = NULL;
@@ -361,37 +407,73 @@ static int cmd_import(int argc, char **argv)
         return 2;
     }
     char tid[37];
-    for (int i = 0; i < 36; i++) tid[i] = (char)tolower((unsigned char)tenant[i]);
-    tid[36] = '\0';
-    size_t len = 0;
-    char *buf = read_all(path, &len);
-    if (!buf) { fprintf(stderr, "certgraphctl import: cannot read %s\n", path); return 1; }
-    arena *a = arena_new(64 * 1024), *row = arena_new(16 * 1024);
-    int n = 0;
-    bool collection;
-    import_line *lines = split_input(a, buf, len, &n, &collection);
+    lowercase_tenant(tenant, tid);
     db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
-    int status = db_connect(d) ? 0 : 1;
-    if (status) fprintf(stderr, "certgraphctl import: the database is not reachable\n");
-    if (!status) db_begin(d);
-    for (int i = 0; !status && i < n; i++) {
-        arena_reset(row);
-        const char *why = import_one(d, row, e, tid, &lines[i]);
-        if (why) {
-            fprintf(stderr, "certgraphctl import: %s %ld: %s\n", collection ? "item" : "line", lines[i].number, why);
-            status = 1;
-        }
-    }
-    if (!status && db_commit(d) != DB_OK) {
-        fprintf(stderr, "certgraphctl import: the commit failed; nothing may have been written\n");
-        status = 1;
-    }
-    if (status) db_rollback(d);
-    else printf("imported %d %s into tenant %s\n", n, e->segment, tid);
+    int status = db_connect(d) ? import_file(d, e, tid, path) : 1;
+    if (!db_connect(d)) fprintf(stderr, "certgraphctl import: the database is not reachable\n");
     db_free(d);
-    arena_free(row);
+    return status;
+}
+
+/* The number of entities a tenant has, over every resource; -1 when the database did not answer. */
+static long tenant_entities(db *d, arena *a, const char *tenant)
+{
+    long total = 0;
+    for (int i = 0; certgraph_entities[i]; i++) {
+        db_rows *r;
+        if (db_run(d, a, sql_query_count(a, certgraph_entities[i], tenant, NULL), &r) != DB_OK) return -1;
+        const char *n = db_rows_scalar(r);
+        total += n ? strtol(n, NULL, 10) : 0;
+    }
+    return total;
+}
+
+/* CERTGRAPH_SEED_DIR: DIR/<tenant id>/<resource>.jsonl or .json (a saved collection answer), each
+ * imported into a tenant that has no entity yet, so a lab or a CI run starts with its fixtures and a
+ * restart changes nothing. */
+static int seed_tenants(db *d, const char *dir)
+{
+    DIR *top = opendir(dir);
+    if (!top) { fprintf(stderr, "certgraphctl migrate: CERTGRAPH_SEED_DIR %s: cannot open it\n", dir); return 1; }
+    arena *a = arena_new(4096);
+    int status = 0;
+    for (struct dirent *t; !status && (t = readdir(top));) {
+        if (t->d_name[0] == '.' || (t->d_type != DT_DIR && t->d_type != DT_UNKNOWN)) continue;   /* a README, say */
+        if (!value_uuid_valid(t->d_name, strlen(t->d_name))) {
+            fprintf(stderr, "certgraphctl migrate: seed %s/%s: not a tenant id; skipped\n", dir, t->d_name);
+            continue;
+        }
+        char tid[37];
+        lowercase_tenant(t->d_name, tid);
+        arena_reset(a);
+        long have = tenant_entities(d, a, tid);
+        if (have != 0) {
+            if (have < 0) status = 1;
+            else printf("seed: tenant %s has entities already; left as it is\n", tid);
+            continue;
+        }
+        char *tdir = arena_printf(a, "%s/%s", dir, t->d_name);
+        DIR *files = opendir(tdir);
+        for (struct dirent *f; !status && files && (f = readdir(files));) {
+            if (f->d_name[0] == '.') continue;
+            char *name = arena_strdup(a, f->d_name), *dot = strrchr(name, '.');
+            const entity *e = NULL;
+            if (dot && (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".json") == 0)) {
+                *dot = '\0';
+                e = entity_by_segment(name);
+            }
+            if (!e) {
+                fprintf(stderr, "certgraphctl migrate: seed %s/%s: name a resource, e.g. "
+                                "deviceConfigurationsAllManagedDeviceCertificateStates.jsonl\n", tdir, f->d_name);
+                status = 1;
+                break;
+            }
+            status = import_file(d, e, tid, arena_printf(a, "%s/%s", tdir, f->d_name));
+        }
+        if (files) closedir(files);
+    }
+    closedir(top);
     arena_free(a);
-    free(buf);
     return status;
 }
 

@@ -31,6 +31,8 @@ trap teardown EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
+# The fixtures of tests/fixtures/seed load into their tenant when the stack first migrates.
+export CERTGRAPH_SEED_DIR="$ROOT/tests/fixtures/seed"
 if ! $STACK up > "$VAR/stack-up.log" 2>&1; then
   echo "run.sh: the stack did not start" >&2
   cat "$VAR/stack-up.log" >&2

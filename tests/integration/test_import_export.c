@@ -130,3 +130,30 @@ Test(import_export, a_bad_line_rolls_the_whole_import_back)
     cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM managed_all_device_certificate_state WHERE tenant_id = $1::uuid", 1,
                                  (const char *[]){ c }), "3");
 }
+
+Test(import_export, the_seed_folder_loads_once_into_an_empty_tenant)
+{
+    const char *tenant = "5eed0000-0000-4000-8000-000000000001";
+    const char *token = cg_tenant_token(tenant);
+    cg_response *r = cg_get("/beta" STATES "?$orderby=id&$select=userPrincipalName,certificateRevokeStatus", token);
+    cg_assert_status(r, 200);
+    yajl_val v = cg_member(r->json, "value");
+    cr_assert_eq(v->u.array.len, 3, "the fixtures of tests/fixtures/seed: %s", r->body);
+    cr_assert_str_eq(cg_str(v->u.array.values[0], "id"), "5eed0001-0000-4000-8000-000000000001");
+    cr_assert_str_eq(cg_str(v->u.array.values[2], "certificateRevokeStatus"), "revoked");
+    r = cg_get("/v1.0" ECSC "/5eed0002-0000-4000-8000-000000000001", token);
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(cg_str(r->json, "subjectName"), "Contoso Lab Signer");
+    /* migrating again leaves a tenant that has entities as it is */
+    char *err;
+    cr_assert_eq(ctl(cg_fmt("migrate > %s", tmpfile_path("migrate")), &err), 0, "%s", err);
+    FILE *f = fopen(tmpfile_path("migrate"), "r");
+    char out[1024] = "";
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    remove(tmpfile_path("migrate"));
+    cr_assert(strstr(out, "has entities already"), "%s", out);
+    cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM managed_all_device_certificate_state WHERE tenant_id = $1::uuid", 1,
+                                 (const char *[]){ tenant }), "3");
+}
