@@ -409,8 +409,9 @@ static int cmd_import(int argc, char **argv)
     char tid[37];
     lowercase_tenant(tenant, tid);
     db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
-    int status = db_connect(d) ? import_file(d, e, tid, path) : 1;
-    if (!db_connect(d)) fprintf(stderr, "certgraphctl import: the database is not reachable\n");
+    int status = 1;
+    if (db_connect(d)) status = import_file(d, e, tid, path);
+    else fprintf(stderr, "certgraphctl import: the database is not reachable\n");
     db_free(d);
     return status;
 }
