@@ -517,6 +517,30 @@ static void copy_app(yajl_val claims, char *buf, size_t cap)
         append_word(buf, cap, app, strlen(app));   /* left empty when too long or odd */
 }
 
+/* A user principal name travels on in a header: UTF-8 is fine, control characters are not. */
+static bool header_safe(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return false;
+    return n > 0;
+}
+
+static void copy_actor(yajl_val claims, auth_identity *id)
+{
+    const char *oid = auth_keys_obj_get_string(claims, "oid");
+    const char *upn = auth_keys_obj_get_string(claims, "upn");
+    const char *scp = auth_keys_obj_get_string(claims, "scp");
+    if (!upn)
+        upn = auth_keys_obj_get_string(claims, "preferred_username");
+    if (!copy_guid(oid, id->user_id))
+        id->user_id[0] = '\0';
+    if (upn && strlen(upn) < sizeof id->upn && header_safe(upn, strlen(upn)) && value_utf8_valid(upn, strlen(upn)))
+        memcpy(id->upn, upn, strlen(upn) + 1);
+    id->delegated = scp && *scp;
+}
+
 auth_result auth_verify(const auth_config *cfg, const char *authorization, time_t now, auth_identity *out)
 {
     auth_identity id;
@@ -544,6 +568,7 @@ auth_result auth_verify(const auth_config *cfg, const char *authorization, time_
         goto done;
     collect_scopes(jwt.payload, id.scopes, sizeof id.scopes);
     copy_app(jwt.payload, id.app, sizeof id.app);
+    copy_actor(jwt.payload, &id);
 done:
     jwt_free(&jwt);
     if (out) {

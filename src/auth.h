@@ -2,6 +2,7 @@
  * Signatures are checked with OpenSSL EVP only; the accepted algorithms follow the configured keys. */
 #ifndef CERTGRAPH_AUTH_H
 #define CERTGRAPH_AUTH_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -37,6 +38,10 @@ typedef struct auth_identity {
     char scopes[2048];      /* scp words and roles entries, space-separated */
     char app[128];          /* appid or azp, "" when absent */
     long long exp;          /* seconds since the epoch */
+    /* Who acts, for the audit trail. */
+    char user_id[37];       /* oid, lowercase GUID; "" when absent or not a GUID */
+    char upn[256];          /* upn, else preferred_username; "" when absent, too long or holding a control character */
+    bool delegated;         /* a user's token (scp), not an application's own (roles only) */
 } auth_identity;
 
 auth_result auth_verify(const auth_config *cfg, const char *authorization, time_t now, auth_identity *out);

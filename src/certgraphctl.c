@@ -25,7 +25,7 @@
 static const char usage[] =
     "usage: certgraphctl migrate [--db CONNINFO]\n"
     "       certgraphctl token [--tenant ID] [--scp \"S1 S2\"] [--roles \"R1 R2\"] [--ttl SECONDS]\n"
-    "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--app ID]\n"
+    "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--appid ID] [--oid ID] [--upn UPN]\n"
     "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
     "       certgraphctl export --tenant ID [--db CONNINFO] [--filter EXPR] RESOURCE\n"
     "       certgraphctl import --tenant ID [--db CONNINFO] RESOURCE FILE|-\n"
@@ -85,7 +85,7 @@ static void json_words(json_writer *w, const char *list)
 static int cmd_token(int argc, char **argv)
 {
     const char *tenant = DEV_TENANT, *scp = NULL, *roles = NULL, *aud = "https://graph.microsoft.com";
-    const char *iss = NULL, *app = "certgraph-dev";
+    const char *iss = NULL, *app = "certgraph-dev", *oid = NULL, *upn = NULL;
     const char *key = getenv("CERTGRAPH_JWT_SIGNING_KEY");
     long ttl = 3600;
     for (int i = 0; i < argc; i++) {
@@ -99,7 +99,9 @@ static int cmd_token(int argc, char **argv)
         else if (strcmp(a, "--aud") == 0) aud = v;
         else if (strcmp(a, "--iss") == 0) iss = v;
         else if (strcmp(a, "--key") == 0) key = v;
-        else if (strcmp(a, "--app") == 0) app = v;
+        else if (strcmp(a, "--app") == 0 || strcmp(a, "--appid") == 0) app = v;
+        else if (strcmp(a, "--oid") == 0) oid = v;
+        else if (strcmp(a, "--upn") == 0) upn = v;
         else { fputs(usage, stderr); return 2; }
     }
     if (!scp && !roles) scp = DEV_SCOPES;
@@ -123,6 +125,8 @@ static int cmd_token(int argc, char **argv)
     json_key(w, "exp"); json_number(w, arena_printf(a, "%lld", now + ttl));
     json_key(w, "tid"); json_string(w, tenant);
     json_key(w, "appid"); json_string(w, app);
+    if (oid && *oid) { json_key(w, "oid"); json_string(w, oid); }
+    if (upn && *upn) { json_key(w, "upn"); json_string(w, upn); }
     if (scp && *scp) { json_key(w, "scp"); json_string(w, scp); }
     if (roles && *roles) { json_key(w, "roles"); json_words(w, roles); }
     json_end_object(w);

@@ -236,6 +236,29 @@ Test(auth, rs256_valid_fills_identity)
     cr_assert_eq(id.exp, NOW + 3600);
 }
 
+Test(auth, the_actor_of_a_delegated_and_of_an_app_only_token)
+{
+    claims c = {.extra = "\"oid\":\"AAAABBBB-1111-2222-3333-444455556666\",\"upn\":\"\u00e9mile@contoso.com\","
+                         "\"preferred_username\":\"other@contoso.com\",\"scp\":\"DeviceManagementApps.Read.All\""};
+    cr_assert_eq(verify_rsa(c), AUTH_OK);
+    cr_assert_str_eq(id.user_id, "aaaabbbb-1111-2222-3333-444455556666");
+    cr_assert_str_eq(id.upn, "\xc3\xa9mile@contoso.com", "upn wins over preferred_username");
+    cr_assert(id.delegated);
+
+    c = (claims){.extra = "\"azp\":\"app-2\",\"preferred_username\":\"svc@contoso.com\",\"roles\":[\"DeviceManagementApps.Read.All\"]"};
+    cr_assert_eq(verify_rsa(c), AUTH_OK);
+    cr_assert(!id.delegated, "roles without scp: the application's own token");
+    cr_assert_str_eq(id.upn, "svc@contoso.com");
+    cr_assert_str_eq(id.user_id, "");
+    cr_assert_str_eq(id.app, "app-2");
+
+    /* what could not travel safely in a header is left out, not cut */
+    c = (claims){.extra = "\"oid\":\"not-a-guid\",\"upn\":\"evil\\r\\nX-Certgraph-Tenant: x\",\"scp\":\"a\""};
+    cr_assert_eq(verify_rsa(c), AUTH_OK);
+    cr_assert_str_eq(id.user_id, "");
+    cr_assert_str_eq(id.upn, "");
+}
+
 Test(auth, es256_valid)
 {
     auth_config *cfg = config(ec_pub, NULL);
