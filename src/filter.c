@@ -411,7 +411,6 @@ static const property *property_of(const parser *p, const filter_node *n)
 static bool check_literal(parser *p, const filter_node *target, filter_node *lit)
 {
     const property *prop = property_of(p, target);
-    lit->as = prop;
     if (lit->lit == LIT_NULL) return true;
     const char *expects = target->kind == F_CASE ? (lit->lit == LIT_STRING ? NULL : "a string")
                                                  : edm_info(prop->type)->literal(prop, lit->lit, lit->type_name, lit->text, lit->len);
@@ -494,7 +493,6 @@ static bool check(parser *p, filter_node *n)
         }
         if (n->b->kind != F_LITERAL || n->b->lit != LIT_STRING)
             return fail_node(p, n, "the function's second argument must be a string literal"), false;
-        n->b->as = property_of(p, n->a);
         return true;
     case F_CONST:
         return true;

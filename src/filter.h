@@ -43,7 +43,6 @@ typedef struct filter_node {
     const char *text;                /* F_LITERAL: its value (unescaped; an enum's member) */
     size_t len;
     const char *type_name;           /* LIT_ENUM: the qualifying type */
-    const property *as;              /* F_LITERAL, once checked: the property whose type it takes */
 } filter_node;
 
 /* Parses and checks expr[0..len) for entity e. NULL with *message set (naming the token and its

@@ -110,16 +110,6 @@ static bool build_text(strbuf *b, const entity *e, sql_op op, int *nparams)
         sb_printf(b, " FROM %s WHERE tenant_id = $1::uuid AND id = $2::uuid", e->table);
         *nparams = 2;
         return true;
-    case SQL_LIST_FIRST:
-    case SQL_LIST_AFTER:
-        if (e->singleton) return false;
-        sb_adds(b, "SELECT ");
-        select_list(b, e);
-        sb_printf(b, " FROM %s WHERE tenant_id = $1::uuid", e->table);
-        if (op == SQL_LIST_AFTER) sb_adds(b, " AND id > $2::uuid ORDER BY id LIMIT $3::integer");
-        else sb_adds(b, " ORDER BY id LIMIT $2::integer");
-        *nparams = op == SQL_LIST_AFTER ? 3 : 2;
-        return true;
     case SQL_INSERT:
         sb_printf(b, "INSERT INTO %s (tenant_id, id", e->table);
         for (int k = 0; k < n; k++) sb_printf(b, ", %s", e->props[idx[k]].column);
@@ -254,15 +244,6 @@ const sql_statement *sql_get(arena *a, const entity *e, const char *tenant, cons
 const sql_statement *sql_delete(arena *a, const entity *e, const char *tenant, const char *id)
 {
     return bind(a, e, SQL_DELETE, key_params(a, 2, tenant, id));
-}
-
-const sql_statement *sql_list(arena *a, const entity *e, const char *tenant, const char *after, int limit)
-{
-    const char **params = key_params(a, 3, tenant, after);
-    const char *count = arena_printf(a, "%d", limit);
-    if (after) params[2] = count;
-    else params[1] = count;
-    return bind(a, e, after ? SQL_LIST_AFTER : SQL_LIST_FIRST, params);
 }
 
 /* tenant, id, then (flag, value) for each writable property */

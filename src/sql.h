@@ -10,8 +10,6 @@
 
 typedef enum sql_op {
     SQL_GET,
-    SQL_LIST_FIRST,
-    SQL_LIST_AFTER,
     SQL_INSERT,            /* for the singleton an upsert: created on first PATCH, updated after */
     SQL_UPDATE,
     SQL_DELETE,
@@ -36,8 +34,6 @@ int sql_templates(const sql_statement *const **out);
 
 /* This request's statements, in the arena; NULL when the op does not apply to e. */
 const sql_statement *sql_get(arena *a, const entity *e, const char *tenant, const char *id);
-/* A page of at most limit rows by id, after the given id (NULL: from the start). */
-const sql_statement *sql_list(arena *a, const entity *e, const char *tenant, const char *after, int limit);
 /* values[e->nprops] as read from the body; id is NULL for a POST to a collection. */
 const sql_statement *sql_insert(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);
 const sql_statement *sql_update(arena *a, const entity *e, const char *tenant, const char *id, const prop_value *values);

@@ -25,11 +25,10 @@ Test(entity, every_table_fits_the_fixed_index_arrays_and_builds_its_statements)
         const entity *e = certgraph_entities[i];
         cr_assert_leq(e->nprops, ENTITY_MAX_PROPERTIES, "%s", e->type_name);
         cr_assert_eq(e->props[0].flags & PROP_KEY, PROP_KEY, "%s: id comes first", e->type_name);
-        const sql_statement *get = NULL, *insert = NULL, *update = NULL, *list = NULL;
+        const sql_statement *get = NULL, *insert = NULL, *update = NULL;
         for (int k = 0; k < n; k++) {
             if (!all[k] || all[k]->entity != e) continue;
             if (strncmp(all[k]->text, "SELECT", 6) == 0 && strstr(all[k]->text, "AND id = $2")) get = all[k];
-            if (strncmp(all[k]->text, "SELECT", 6) == 0 && strstr(all[k]->text, "LIMIT $2")) list = all[k];
             if (strncmp(all[k]->text, "INSERT", 6) == 0) insert = all[k];
             if (strncmp(all[k]->text, "UPDATE", 6) == 0) update = all[k];
         }
@@ -43,11 +42,9 @@ Test(entity, every_table_fits_the_fixed_index_arrays_and_builds_its_statements)
         cr_assert_eq(insert->nparams, 2 + 2 * writable_count(e));
         if (e->singleton) {
             cr_assert_null(update, "%s: the singleton is upserted", e->type_name);
-            cr_assert_null(list, "%s: the singleton has no list", e->type_name);
         } else {
             cr_assert_not_null(update, "%s", e->type_name);
             cr_assert_eq(update->nparams, insert->nparams);
-            cr_assert_not_null(list, "%s", e->type_name);
         }
     }
 }
@@ -73,13 +70,6 @@ Test(entity, bound_statements_carry_the_request_values_in_their_slots)
         }
     }
     cr_assert_eq(sent, 1);
-    const sql_statement *l = sql_list(a, e, "t", NULL, 101);
-    cr_assert_eq(l->nparams, 2);
-    cr_assert_str_eq(l->params[1], "101");
-    l = sql_list(a, e, "t", "after", 101);
-    cr_assert_eq(l->nparams, 3);
-    cr_assert_str_eq(l->params[1], "after");
-    cr_assert_str_eq(l->params[2], "101");
     cr_assert_null(sql_delete(a, &symantec_code_signing_certificate_entity, "t", "i"));
     arena_free(a);
 }
