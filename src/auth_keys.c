@@ -2,6 +2,7 @@
  * EVP_PKEYs and classified as RSA (RS256) or P-256 (ES256); plus the base64url, JSON-member and error
  * helpers auth.c shares with this file. All cryptography goes through OpenSSL EVP; JSON goes through yajl. */
 #include "auth_keys.h"
+#include "json.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -116,13 +117,7 @@ char *auth_keys_b64url_encode(const unsigned char *in, size_t len)
 /* Member lookup in an object; duplicate keys are refused at parse time, so the first hit is the only one. */
 yajl_val auth_keys_obj_get(yajl_val obj, const char *key)
 {
-    size_t i;
-    if (!YAJL_IS_OBJECT(obj))
-        return NULL;
-    for (i = 0; i < obj->u.object.len; i++)
-        if (strcmp(obj->u.object.keys[i], key) == 0)
-            return obj->u.object.values[i];
-    return NULL;
+    return json_tree_member(obj, key);
 }
 
 const char *auth_keys_obj_get_string(yajl_val obj, const char *key)

@@ -32,13 +32,6 @@ typedef struct step {
     response rs;
 } step;
 
-static yajl_val member(yajl_val obj, const char *key)
-{
-    for (size_t i = 0; YAJL_IS_OBJECT(obj) && i < obj->u.object.len; i++)
-        if (strcmp(obj->u.object.keys[i], key) == 0) return obj->u.object.values[i];
-    return NULL;
-}
-
 /* The header's value, case-insensitive by name, from an inner request's headers object. */
 static const char *header(arena *a, yajl_val headers, const char *name)
 {
@@ -64,7 +57,7 @@ static bool is_version(const char *segment)
 static bool read_steps(call *c, yajl_val root, step *steps, int *nsteps, const char **message)
 {
     arena *a = c->rq->a;
-    yajl_val requests = member(root, "requests");
+    yajl_val requests = json_tree_member(root, "requests");
     if (!YAJL_IS_ARRAY(requests)) { *message = "The batch request body must hold a 'requests' array."; return false; }
     size_t n = requests->u.array.len;
     if (n == 0) { *message = "The batch request holds no requests."; return false; }
@@ -76,7 +69,7 @@ static bool read_steps(call *c, yajl_val root, step *steps, int *nsteps, const c
         yajl_val r = requests->u.array.values[i];
         step *s = &steps[i];
         memset(s, 0, sizeof *s);
-        yajl_val id = member(r, "id"), method = member(r, "method"), url = member(r, "url");
+        yajl_val id = json_tree_member(r, "id"), method = json_tree_member(r, "method"), url = json_tree_member(r, "url");
         if (!YAJL_IS_STRING(id) || !*id->u.string || !YAJL_IS_STRING(method) || !YAJL_IS_STRING(url)) {
             *message = arena_printf(a, "Request %zu of the batch needs a string id, method and url.", i + 1);
             return false;
@@ -93,15 +86,15 @@ static bool read_steps(call *c, yajl_val root, step *steps, int *nsteps, const c
                 return false;
             }
         if (strcasecmp(first_segment(a, s->url), "$batch") == 0) { *message = "A batch request cannot contain a $batch request."; return false; }
-        yajl_val headers = member(r, "headers");
+        yajl_val headers = json_tree_member(r, "headers");
         s->content_type = header(a, headers, "Content-Type");
         s->prefer = header(a, headers, "Prefer");
-        yajl_val body = member(r, "body");
+        yajl_val body = json_tree_member(r, "body");
         if (body) s->body = json_tree_text(a, body, &s->body_len);
     }
     /* dependsOn names earlier or later ids of this batch; resolved once all ids are known */
     for (size_t i = 0; i < n; i++) {
-        yajl_val deps = member(requests->u.array.values[i], "dependsOn");
+        yajl_val deps = json_tree_member(requests->u.array.values[i], "dependsOn");
         if (!deps) continue;
         if (!YAJL_IS_ARRAY(deps) || deps->u.array.len > BATCH_MAX_REQUESTS) {
             *message = arena_printf(a, "The dependsOn of request '%.50s' must be an array of ids.", steps[i].id);
@@ -192,8 +185,7 @@ static void write_step(json_writer *w, const step *s)
 void op_batch(call *c)
 {
     arena *a = c->rq->a;
-    const char *ct = c->rq->content_type;
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+    if (!json_media_type(c->rq->content_type)) {
         respond_error(c->rq, c->rs, 415, "The batch request must be sent with Content-Type application/json.");
         return;
     }

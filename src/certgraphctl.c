@@ -290,9 +290,7 @@ static import_line *split_input(arena *a, const char *buf, size_t len, int *coun
     yajl_val root = NULL;
     if (json_nesting(buf, len, IMPORT_MAX_DEPTH) <= IMPORT_MAX_DEPTH && strlen(buf) == len)
         root = yajl_tree_parse(buf, NULL, 0);
-    yajl_val value = NULL;
-    for (size_t i = 0; YAJL_IS_OBJECT(root) && i < root->u.object.len; i++)
-        if (strcmp(root->u.object.keys[i], "value") == 0) value = root->u.object.values[i];
+    yajl_val value = json_tree_member(root, "value");
     import_line *lines;
     int n = 0;
     if (YAJL_IS_ARRAY(value)) {

@@ -400,11 +400,15 @@ static bool is_property_expr(const filter_node *n)
     return n->kind == F_PROP || n->kind == F_CASE;
 }
 
-/* The property under a property expression (through tolower/toupper). */
-static const property *property_of(const parser *p, const filter_node *n)
+const filter_node *filter_property_node(const filter_node *n)
 {
     while (n->kind == F_CASE) n = n->a;
-    return &p->e->props[n->prop];
+    return n;
+}
+
+static const property *property_of(const parser *p, const filter_node *n)
+{
+    return &p->e->props[filter_property_node(n)->prop];
 }
 
 /* The literal fits the property expression it is compared with (the EDM table says how). */

@@ -45,6 +45,9 @@ typedef struct filter_node {
     const char *type_name;           /* LIT_ENUM: the qualifying type */
 } filter_node;
 
+/* The property node of a property expression (under any tolower/toupper). */
+const filter_node *filter_property_node(const filter_node *n);
+
 /* Parses and checks expr[0..len) for entity e. NULL with *message set (naming the token and its
  * position) when the expression is not valid; every node lives in the arena. */
 filter_node *filter_parse(arena *a, const entity *e, const char *expr, size_t len, const char **message);

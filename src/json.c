@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
@@ -63,7 +64,24 @@ void json_write_entity(json_writer *w, const entity *e, const char *const *value
     }
 }
 
-/* ---- trees back to text ----------------------------------------------------------------------- */
+/* ---- media type and trees --------------------------------------------------------------------- */
+
+bool json_media_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ') ct++;
+    if (strncasecmp(ct, "application/json", 16) != 0) return false;
+    char next = ct[16];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+yajl_val json_tree_member(yajl_val obj, const char *key)
+{
+    for (size_t i = 0; YAJL_IS_OBJECT(obj) && i < obj->u.object.len; i++)
+        if (strcmp(obj->u.object.keys[i], key) == 0) return obj->u.object.values[i];
+    return NULL;
+}
+
 
 int json_nesting(const char *s, size_t n, int limit)
 {

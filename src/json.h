@@ -34,6 +34,10 @@ bool json_read_entity(arena *a, const entity *e, const char *body, size_t len,
  * stored text (values[e->nprops], NULL for null): the members of an answer's entity object. */
 void json_write_entity(json_writer *w, const entity *e, const char *const *values, const bool *selected);
 
+/* Content-Type names application/json (parameters such as charset allowed). */
+bool json_media_type(const char *content_type);
+/* The member of a parsed object (NULL when absent or obj is no object). */
+yajl_val json_tree_member(yajl_val obj, const char *key);
 /* The deepest nesting of objects and arrays in JSON text (strings skipped), counted up to just past
  * limit: what bounds a tree parse before it is made. */
 int json_nesting(const char *s, size_t n, int limit);

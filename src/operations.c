@@ -44,19 +44,10 @@ static const char **row_values(const call *c, const db_rows *r, int row)
     return values;
 }
 
-static bool json_content_type(const char *ct)
-{
-    if (!ct) return false;
-    while (*ct == ' ') ct++;
-    if (strncasecmp(ct, "application/json", 16) != 0) return false;
-    char next = ct[16];
-    return next == '\0' || next == ';' || next == ' ';
-}
-
 /* The body's values by property; NULL once the error has been answered. */
 static prop_value *read_body(call *c)
 {
-    if (!json_content_type(c->rq->content_type)) {
+    if (!json_media_type(c->rq->content_type)) {
         respond_error(c->rq, c->rs, 415, "The request body must be sent with Content-Type application/json.");
         return NULL;
     }

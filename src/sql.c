@@ -299,13 +299,6 @@ static void param(builder *q, const char *value, const char *cast)
     sb_printf(&q->b, "$%d::%s", add_param(q, value), cast);
 }
 
-/* The property node under tolower/toupper. */
-static const filter_node *base_property(const filter_node *n)
-{
-    while (n->kind == F_CASE) n = n->a;
-    return n;
-}
-
 /* A property expression. Strings compare by code point: the columns are COLLATE "C" and the case
  * mappings come from ICU's root locale, so no result depends on the database's locale. */
 static void value_sql(builder *q, const entity *e, const filter_node *n, bool as_text)
@@ -366,7 +359,7 @@ static void compile(builder *q, const entity *e, const filter_node *n)
     default:
         break;
     }
-    const property *p = &e->props[base_property(n->a)->prop];
+    const property *p = &e->props[filter_property_node(n->a)->prop];
     bool nullable = (p->flags & PROP_NULLABLE) != 0;
     if (n->kind == F_CMP && n->b->lit == LIT_NULL) {
         if (n->op == CMP_EQ || n->op == CMP_NE) {
@@ -399,7 +392,7 @@ static void compile(builder *q, const entity *e, const filter_node *n)
     if (nullable) {
         bool ne = n->kind == F_CMP && n->op == CMP_NE;
         sb_adds(b, ne ? " OR " : " AND ");
-        value_sql(q, e, base_property(n->a), false);
+        value_sql(q, e, filter_property_node(n->a), false);
         sb_adds(b, ne ? " IS NULL" : " IS NOT NULL");
     }
     sb_addc(b, ')');
