@@ -238,7 +238,7 @@ static auth_result extract_bearer(const char *authorization, const char **tok, s
 static yajl_val decode_json_part(const char *part, size_t len)
 {
     size_t jlen = 0;
-    unsigned char *json = auth_keys_b64url_decode(part, len, &jlen);
+    unsigned char *json = value_b64url_decode(part, len, &jlen);
     yajl_val v = json ? parse_json_object((const char *)json, jlen) : NULL;
     free(json);
     return v;
@@ -264,7 +264,7 @@ static auth_result parse_token(const char *tok, size_t len, jwt_parts *jwt)
     jwt->signing_len = (size_t)(d2 - tok);
     jwt->header = decode_json_part(tok, (size_t)(d1 - tok));
     jwt->payload = decode_json_part(d1 + 1, (size_t)(d2 - d1 - 1));
-    jwt->sig = auth_keys_b64url_decode(d2 + 1, (size_t)(end - d2 - 1), &jwt->sig_len);
+    jwt->sig = value_b64url_decode(d2 + 1, (size_t)(end - d2 - 1), &jwt->sig_len);
     if (!jwt->header || !jwt->payload || !jwt->sig)
         return AUTH_MALFORMED;
     /* "crit" names extensions the verifier must understand; we understand none (RFC 7515 4.1.11) */
@@ -684,9 +684,9 @@ static char *sign_input(EVP_PKEY *pkey, auth_keys_kind kind, const char *input)
         goto done;
     if (kind == AUTH_KEYS_EC) {
         if (es256_der_to_raw(sig, siglen, raw))
-            out = auth_keys_b64url_encode(raw, sizeof raw);
+            out = value_b64url_encode(raw, sizeof raw);
     } else {
-        out = auth_keys_b64url_encode(sig, siglen);
+        out = value_b64url_encode(sig, siglen);
     }
 done:
     free(sig);
@@ -717,8 +717,8 @@ char *auth_sign(const char *key_path, const char *kid, const char *claims_json, 
         auth_keys_set_err(err, errlen, "cannot build the JWT header (kid not UTF-8?)");
         goto done;
     }
-    h64 = auth_keys_b64url_encode((const unsigned char *)header, strlen(header));
-    p64 = auth_keys_b64url_encode((const unsigned char *)claims_json, strlen(claims_json));
+    h64 = value_b64url_encode((const unsigned char *)header, strlen(header));
+    p64 = value_b64url_encode((const unsigned char *)claims_json, strlen(claims_json));
     input = h64 && p64 ? join3(h64, ".", p64) : NULL;
     s64 = input ? sign_input(pkey, kind, input) : NULL;
     jwt = s64 ? join3(input, ".", s64) : NULL;

@@ -2,6 +2,7 @@
  * EVP_PKEYs and classified as RSA (RS256) or P-256 (ES256); plus the base64url, JSON-member and error
  * helpers auth.c shares with this file. All cryptography goes through OpenSSL EVP; JSON goes through yajl. */
 #include "auth_keys.h"
+#include "values.h"
 #include "json.h"
 
 #include <limits.h>
@@ -45,71 +46,6 @@ void auth_keys_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-/* ---------- base64url ---------- */
-
-static bool is_b64url_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* Decodes unpadded base64url. The result is NUL-terminated so JSON parts can go straight to yajl. */
-unsigned char *auth_keys_b64url_decode(const char *in, size_t len, size_t *outlen)
-{
-    unsigned char *out = NULL, *result = NULL;
-    char *std = NULL;
-    size_t pad = (4 - len % 4) % 4, i;
-    int n;
-
-    if (len % 4 == 1 || len > INT_MAX / 2)
-        goto done;
-    std = malloc(len + pad + 1);
-    out = malloc((len + pad) / 4 * 3 + 1);
-    if (!std || !out)
-        goto done;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (!is_b64url_char(c))
-            goto done;
-        std[i] = c == '-' ? '+' : c == '_' ? '/' : (char)c;
-    }
-    memset(std + len, '=', pad);
-    std[len + pad] = '\0';
-    n = EVP_DecodeBlock(out, (const unsigned char *)std, (int)(len + pad));
-    if (n < 0 || (size_t)n < pad)
-        goto done;
-    *outlen = (size_t)n - pad;   /* EVP_DecodeBlock counts the padding as zero bytes */
-    out[*outlen] = '\0';
-    result = out;
-    out = NULL;
-done:
-    free(std);
-    free(out);
-    return result;
-}
-
-char *auth_keys_b64url_encode(const unsigned char *in, size_t len)
-{
-    char *out;
-    int n, i;
-
-    if (len > INT_MAX / 2)
-        return NULL;
-    out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out)
-        return NULL;
-    n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
-    for (i = 0; i < n; i++) {
-        if (out[i] == '+')
-            out[i] = '-';
-        else if (out[i] == '/')
-            out[i] = '_';
-    }
-    return out;
 }
 
 /* ---------- JSON members ---------- */
@@ -325,7 +261,7 @@ static unsigned char *jwk_bytes(yajl_val jwk, const char *field, size_t *len)
     unsigned char *bytes;
     if (!s || !*s)
         return NULL;
-    bytes = auth_keys_b64url_decode(s, strlen(s), len);
+    bytes = value_b64url_decode(s, strlen(s), len);
     if (bytes && *len == 0) {
         free(bytes);
         bytes = NULL;

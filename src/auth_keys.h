@@ -28,10 +28,6 @@ EVP_PKEY *auth_keys_lookup(const auth_keyset *ks, auth_keys_kind kind, const cha
 /* Decides which algorithm a key may serve; anything but RSA >= 2048 bits and P-256 is refused. */
 bool auth_keys_classify(const EVP_PKEY *pkey, auth_keys_kind *kind, char *err, size_t errlen);
 
-/* Unpadded base64url. decode: malloc'd, NUL-terminated, NULL when invalid. encode: malloc'd or NULL. */
-unsigned char *auth_keys_b64url_decode(const char *in, size_t len, size_t *outlen);
-char *auth_keys_b64url_encode(const unsigned char *in, size_t len);
-
 /* The first member named key of an object (NULL when obj is not an object or has none); the string
  * variant is NULL unless that member is a string. */
 yajl_val auth_keys_obj_get(yajl_val obj, const char *key);

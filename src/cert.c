@@ -1,4 +1,5 @@
 #include "cert.h"
+#include "values.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -82,8 +83,7 @@ static const char *der_base64(arena *a, X509 *x)
     unsigned char *der = NULL;
     int n = i2d_X509(x, &der);
     if (n <= 0) return NULL;
-    char *b64 = arena_alloc(a, 4 * ((size_t)n / 3 + 1) + 1);
-    EVP_EncodeBlock((unsigned char *)b64, der, n);
+    const char *b64 = value_base64_encode(a, der, (size_t)n);
     OPENSSL_free(der);
     return b64;
 }

@@ -55,26 +55,20 @@ static bool first_with_parent(int i, unsigned version)
     return true;
 }
 
-static bool enum_written_before(const edm_enum *en, int upto, int upto_prop, unsigned version)
-{
-    for (int k = 0; k <= upto; k++) {
-        const entity *e = certgraph_entities[k];
-        if (!served(e, version)) continue;
-        int nprops = k == upto ? upto_prop : e->nprops;
-        for (int j = 0; j < nprops; j++)
-            if (e->props[j].enumeration == en) return true;
-    }
-    return false;
-}
-
+/* Each enumeration a served property uses, once. */
 static void enum_types(strbuf *b, unsigned version)
 {
+    const edm_enum *written[ENTITY_MAX_PROPERTIES];
+    int nwritten = 0;
     for (int i = 0; certgraph_entities[i]; i++) {
         const entity *e = certgraph_entities[i];
         if (!served(e, version)) continue;
         for (int j = 0; j < e->nprops; j++) {
             const edm_enum *en = e->props[j].enumeration;
-            if (!en || enum_written_before(en, i, j, version)) continue;
+            bool seen = false;
+            for (int k = 0; k < nwritten; k++) seen = seen || written[k] == en;
+            if (!en || seen || nwritten == ENTITY_MAX_PROPERTIES) continue;
+            written[nwritten++] = en;
             sb_adds(b, "<EnumType");
             attr(b, "Name", short_name(en->name));
             sb_adds(b, ">");

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "values.h"
 
 #define SECRET_LEN 32
 #define MAC_LEN 32
@@ -108,37 +111,25 @@ const char *skiptoken_make(arena *a, const unsigned char digest[SKIPTOKEN_DIGEST
     }
     mac(digest, raw, (size_t)(p - raw), p);
     p += MAC_LEN;
-    /* base64, then its URL-safe alphabet without padding */
-    char *text = arena_alloc(a, 4 * ((size - 0) / 3 + 1) + 1);
-    int len = EVP_EncodeBlock((unsigned char *)text, raw, (int)(p - raw));
-    while (len > 0 && text[len - 1] == '=') len--;
-    text[len] = '\0';
-    for (char *c = text; *c; c++) {
-        if (*c == '+') *c = '-';
-        else if (*c == '/') *c = '_';
-    }
-    return text;
+    char *text = value_b64url_encode(raw, (size_t)(p - raw));
+    if (!text) abort();
+    const char *token = arena_strdup(a, text);
+    free(text);
+    return token;
+}
+
+static void release(void *p)
+{
+    free(p);
 }
 
 bool skiptoken_read(arena *a, const unsigned char digest[SKIPTOKEN_DIGEST_LEN], const char *token, const char **values, int n)
 {
-    size_t len = strlen(token);
-    if (len == 0 || len > 16384 || len % 4 == 1) return false;
-    size_t padded = (len + 3) / 4 * 4;
-    char *b64 = arena_alloc(a, padded + 1);
-    for (size_t i = 0; i < len; i++) {
-        char c = token[i];
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
-        b64[i] = c;
-    }
-    for (size_t i = len; i < padded; i++) b64[i] = '=';
-    b64[padded] = '\0';
-    unsigned char *raw = arena_alloc(a, padded);
-    int got = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)padded);
-    if (got < 0) return false;
-    size_t size = (size_t)got - (padded - len);   /* EVP_DecodeBlock counts the padding as zero bytes */
+    size_t len = strlen(token), size = 0;
+    if (len == 0 || len > 16384) return false;
+    unsigned char *raw = value_b64url_decode(token, len, &size);
+    if (!raw) return false;
+    arena_own(a, release, raw);
     if (size < 2 + MAC_LEN) return false;
     unsigned char expect[MAC_LEN];
     mac(digest, raw, size - MAC_LEN, expect);

@@ -1,6 +1,9 @@
 #include "values.h"
 
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool digits(const char *s, int n)
@@ -182,4 +185,87 @@ void value_timestamp_to_odata(const char *pg, char *out, size_t outlen)
     } else {
         snprintf(out, outlen, "%s", pg);
     }
+}
+
+/* ---- base64 -------------------------------------------------------------------------------- */
+
+static bool is_b64url_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Decodes unpadded base64url. The result is NUL-terminated so JSON parts can go straight to yajl. */
+unsigned char *value_b64url_decode(const char *in, size_t len, size_t *outlen)
+{
+    unsigned char *out = NULL, *result = NULL;
+    char *std = NULL;
+    size_t pad = (4 - len % 4) % 4, i;
+    int n;
+
+    if (len % 4 == 1 || len > INT_MAX / 2)
+        goto done;
+    std = malloc(len + pad + 1);
+    out = malloc((len + pad) / 4 * 3 + 1);
+    if (!std || !out)
+        goto done;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (!is_b64url_char(c))
+            goto done;
+        std[i] = c == '-' ? '+' : c == '_' ? '/' : (char)c;
+    }
+    memset(std + len, '=', pad);
+    std[len + pad] = '\0';
+    n = EVP_DecodeBlock(out, (const unsigned char *)std, (int)(len + pad));
+    if (n < 0 || (size_t)n < pad)
+        goto done;
+    *outlen = (size_t)n - pad;   /* EVP_DecodeBlock counts the padding as zero bytes */
+    out[*outlen] = '\0';
+    result = out;
+    out = NULL;
+done:
+    free(std);
+    free(out);
+    return result;
+}
+
+char *value_b64url_encode(const unsigned char *in, size_t len)
+{
+    char *out;
+    int n, i;
+
+    if (len > INT_MAX / 2)
+        return NULL;
+    out = malloc(4 * ((len + 2) / 3) + 1);
+    if (!out)
+        return NULL;
+    n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+    while (n > 0 && out[n - 1] == '=')
+        n--;
+    out[n] = '\0';
+    for (i = 0; i < n; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    return out;
+}
+
+const unsigned char *value_base64_decode(arena *a, const char *s, size_t n, size_t *outlen)
+{
+    if (!value_base64_valid(s, n) || n > INT_MAX / 2) return NULL;
+    unsigned char *out = arena_alloc(a, n / 4 * 3 + 1);
+    int got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+    if (got < 0) return NULL;
+    size_t pad = (n >= 1 && s[n - 1] == '=') + (n >= 2 && s[n - 2] == '=');
+    *outlen = (size_t)got - pad;   /* EVP_DecodeBlock counts the padding as zero bytes */
+    return out;
+}
+
+const char *value_base64_encode(arena *a, const unsigned char *b, size_t n)
+{
+    char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, b, (int)n);
+    return out;
 }

@@ -15,6 +15,14 @@ bool value_utf8_valid(const char *s, size_t n);
 const char *value_utf8_sanitize(arena *a, const char *s);
 /* Standard base64 with padding, no whitespace. */
 bool value_base64_valid(const char *s, size_t n);
+/* Standard base64 (checked as above) to bytes in the arena; NULL when it is not base64. */
+const unsigned char *value_base64_decode(arena *a, const char *s, size_t n, size_t *outlen);
+/* Bytes to standard base64 with padding, in the arena. */
+const char *value_base64_encode(arena *a, const unsigned char *b, size_t n);
+/* Unpadded base64url (JWTs, $skiptoken). decode: malloc'd, NUL-terminated, NULL when invalid;
+ * encode: malloc'd or NULL. */
+unsigned char *value_b64url_decode(const char *in, size_t len, size_t *outlen);
+char *value_b64url_encode(const unsigned char *in, size_t len);
 /* An integer literal in Int32's range (no fraction, exponent or leading '+'). */
 bool value_int32_valid(const char *s, size_t n);
 /* Index of the member named s, or -1. */

@@ -1,12 +1,12 @@
 /* enterpriseCodeSigningCertificate and the per-tenant symantecCodeSigningCertificate share their
  * properties; the Symantec singleton adds a write-only PFX password. An uploaded certificate fills
  * in the derived properties (API.md §6) through each entity's derive step. */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cert.h"
+#include "values.h"
 #include "entities/certificate_enums.h"
 
 /* Positions in CODE_SIGNING_PROPERTIES, which the derive step fills. */
@@ -63,16 +63,12 @@ static bool derive_certificate(arena *a, prop_value *v, bool pkcs12, const char 
     if (!v[P_CONTENT].present) return true;
     for (int i = P_DER; i <= P_CODE_SIGNING; i++) set(&v[i], NULL);
     if (v[P_CONTENT].is_null) return true;
-    /* content is checked base64 (Edm.Binary); EVP_DecodeBlock counts the padding as bytes */
-    size_t len = v[P_CONTENT].len;
-    unsigned char *bytes = arena_alloc(a, len / 4 * 3 + 1);
-    int n = EVP_DecodeBlock(bytes, (const unsigned char *)v[P_CONTENT].text, (int)len);
-    if (n < 0) return true;
-    if (len >= 1 && v[P_CONTENT].text[len - 1] == '=') n--;
-    if (len >= 2 && v[P_CONTENT].text[len - 2] == '=') n--;
+    size_t n = 0;
+    const unsigned char *bytes = value_base64_decode(a, v[P_CONTENT].text, v[P_CONTENT].len, &n);
+    if (!bytes) return true;   /* checked as Edm.Binary already */
     const prop_value *password = pkcs12 ? &v[P_PASSWORD] : NULL;
     cert_info c;
-    switch (cert_parse(a, bytes, (size_t)n, pkcs12, password && password->present && !password->is_null ? password->text : NULL, &c)) {
+    switch (cert_parse(a, bytes, n, pkcs12, password && password->present && !password->is_null ? password->text : NULL, &c)) {
     case CERT_NONE:
         return true;
     case CERT_BAD_PASSWORD:
