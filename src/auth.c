@@ -387,9 +387,7 @@ static auth_result check_signature(const auth_config *cfg, jwt_alg alg, const jw
 /* Accepts 8-4-4-4-12 hex in any case and stores it lowercased. */
 static bool copy_guid(const char *s, char out[GUID_LEN + 1])
 {
-    if (!s || !value_uuid_valid(s, strlen(s))) return false;
-    for (size_t i = 0; i <= GUID_LEN; i++) out[i] = (char)tolower((unsigned char)s[i]);
-    return true;
+    return s && value_uuid_lower(s, strlen(s), out);
 }
 
 /* A JWT NumericDate: integer or fractional seconds; huge values are clamped, not overflowed. */

@@ -382,12 +382,6 @@ static int import_file(db *d, const entity *e, const char *tenant, const char *p
     return status;
 }
 
-static void lowercase_tenant(const char *tenant, char out[37])
-{
-    for (int i = 0; i < 36; i++) out[i] = (char)tolower((unsigned char)tenant[i]);
-    out[36] = '\0';
-}
-
 static int cmd_import(int argc, char **argv)
 {
     const char *conninfo = getenv("CERTGRAPH_DB"), *tenant = NULL, *resource = NULL, *path = NULL;
@@ -403,13 +397,12 @@ static int cmd_import(int argc, char **argv)
         else { fputs(usage, stderr); return 2; }
     }
     const entity *e = resource ? entity_by_segment(resource) : NULL;
-    if (!e || !path || !tenant || !value_uuid_valid(tenant, strlen(tenant))) {
+    char tid[37];
+    if (!e || !path || !tenant || !value_uuid_lower(tenant, strlen(tenant), tid)) {
         fprintf(stderr, "certgraphctl import: %s\n", !e ? "RESOURCE must name a Graph collection or singleton"
                                                      : !path ? "FILE is missing" : "--tenant needs a GUID");
         return 2;
     }
-    char tid[37];
-    lowercase_tenant(tenant, tid);
     db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
     int status = 1;
     if (db_connect(d)) status = import_file(d, e, tid, path);
@@ -442,12 +435,11 @@ static int seed_tenants(db *d, const char *dir)
     int status = 0;
     for (struct dirent *t; !status && (t = readdir(top));) {
         if (t->d_name[0] == '.' || (t->d_type != DT_DIR && t->d_type != DT_UNKNOWN)) continue;   /* a README, say */
-        if (!value_uuid_valid(t->d_name, strlen(t->d_name))) {
+        char tid[37];
+        if (!value_uuid_lower(t->d_name, strlen(t->d_name), tid)) {
             fprintf(stderr, "certgraphctl migrate: seed %s/%s: not a tenant id; skipped\n", dir, t->d_name);
             continue;
         }
-        char tid[37];
-        lowercase_tenant(t->d_name, tid);
         arena_reset(a);
         long have = tenant_entities(d, a, tid);
         if (have != 0) {

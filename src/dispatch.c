@@ -2,7 +2,6 @@
  * needs and the query options it takes; the Allow header of a 405 is read off the same table. */
 #include "dispatch.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,9 +97,7 @@ static bool resolve_id(call *c)
     if (c->rt.kind == PATH_SINGLETON) {
         entity_singleton_id(c->e, c->rq->tenant, c->id);
     } else if (c->rt.kind == PATH_ENTITY) {
-        if (!value_uuid_valid(c->rt.key, strlen(c->rt.key))) return false;
-        for (int i = 0; i < 36; i++) c->id[i] = (char)tolower((unsigned char)c->rt.key[i]);
-        c->id[36] = '\0';
+        if (!value_uuid_lower(c->rt.key, strlen(c->rt.key), c->id)) return false;
     }
     return true;
 }

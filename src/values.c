@@ -161,6 +161,14 @@ bool value_uuid_valid(const char *s, size_t n)
     return true;
 }
 
+bool value_uuid_lower(const char *s, size_t n, char out[37])
+{
+    if (!value_uuid_valid(s, n)) return false;
+    for (size_t i = 0; i < 36; i++) out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+    out[36] = '\0';
+    return true;
+}
+
 void value_uuid_format(const unsigned char b[16], unsigned version, char out[37])
 {
     static const char hex[] = "0123456789abcdef";

@@ -29,6 +29,8 @@ bool value_int32_valid(const char *s, size_t n);
 int value_enum_member(const edm_enum *en, const char *s, size_t n);
 /* 8-4-4-4-12 hex digits, any case. */
 bool value_uuid_valid(const char *s, size_t n);
+/* s[0..n) is such a UUID: its lowercase form in out. */
+bool value_uuid_lower(const char *s, size_t n, char out[37]);
 /* Writes b as a lowercase UUID of the given version (4 random, 8 derived), with the RFC 4122 variant. */
 void value_uuid_format(const unsigned char b[16], unsigned version, char out[37]);
 /* PostgreSQL's ISO timestamptz text in UTC ("2026-11-24 16:30:00.5+00") to OData ("...T16:30:00.5Z"). */
