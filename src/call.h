@@ -16,6 +16,7 @@ typedef struct call {
     const entity *e;
     odata_query q;        /* the query options the operation takes, checked */
     char id[37];          /* the entity's id, lowercase, or the singleton's; "" for a collection */
+    const sql_statement *audit;   /* a successful write's auditEvent, inserted as the transaction commits */
 } call;
 
 /* ---- operations.c ---- */

@@ -14,18 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *hex(arena *a, const unsigned char *b, size_t n)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    char *out = arena_alloc(a, 2 * n + 1);
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-    return out;
-}
-
 /* RFC 4514 with UTF-8 kept as UTF-8 (not escaped), most specific first. */
 static const char *name_text(arena *a, const X509_NAME *name)
 {
@@ -65,7 +53,7 @@ static const char *digest(arena *a, const X509 *x, const EVP_MD *md)
 {
     unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    return X509_digest(x, md, buf, &n) == 1 ? hex(a, buf, n) : NULL;
+    return X509_digest(x, md, buf, &n) == 1 ? value_hex(a, buf, n) : NULL;
 }
 
 static const char *serial(arena *a, const X509 *x)

@@ -34,7 +34,8 @@ static void forget_shapes(db *d);
 
 struct db_rows {
     PGresult *result;
-    const int *column_of;      /* [property] -> result column, -1 when not selected */
+    const int *column_of;      /* [property], then [nprops + property] for old values -> result column, -1 */
+    int nprops;
 };
 
 db *db_new(const char *conninfo)
@@ -218,9 +219,11 @@ static db_rows *wrap(arena *a, const sql_statement *s, PGresult *r)
     arena_own(a, release_result, r);
     db_rows *rows = arena_alloc(a, sizeof *rows);
     rows->result = r;
-    int nprops = s->entity ? s->entity->nprops : 0;
+    /* new values by property, then the values from before the statement */
+    int nprops = s->entity ? 2 * s->entity->nprops : 0;
     int *column_of = arena_alloc(a, (size_t)(nprops > 0 ? nprops : 1) * sizeof *column_of);
     for (int i = 0; i < nprops; i++) column_of[i] = -1;
+    rows->nprops = s->entity ? s->entity->nprops : 0;
     for (int col = 0; col < s->ncolumns && col < PQnfields(r); col++) column_of[s->column_props[col]] = col;
     rows->column_of = column_of;
     return rows;
@@ -269,18 +272,65 @@ void db_begin(db *d)
     d->tx = TX_WANTED;
 }
 
-db_status db_commit(db *d)
+static bool committed(PGresult *r)
+{
+    return r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+}
+
+/* The last statement and COMMIT in one round trip (a pipeline): if the statement fails, the
+ * transaction is aborted and COMMIT answers ROLLBACK, so neither takes effect. */
+static db_status run_and_commit(db *d, const sql_statement *last)
+{
+    PGconn *c = d->conn;
+    if (!PQenterPipelineMode(c)) return DB_UNAVAILABLE;
+    PGresult *r = NULL, *commit = NULL, *sync = NULL;
+    if (send_statement(c, last) && PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(c)) {
+        r = pipeline_next(c);
+        commit = pipeline_next(c);
+        sync = PQgetResult(c);
+    }
+    bool in_step = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC && PQexitPipelineMode(c);
+    db_status status = DB_OK;
+    if (!in_step || !committed(commit)) {
+        /* the statement's own error says why; a COMMIT that never answered leaves the outcome unknown */
+        status = in_step && r && !result_ok(r) ? classify(r, c) : DB_UNAVAILABLE;
+        if (in_step && r && !result_ok(r) && status == DB_FAILED)
+            fprintf(stderr, "certgraphd[%d]: %s failed: %s", (int)getpid(), last->name ? last->name : "query",
+                    PQresultErrorMessage(r));
+        /* after an error the pipeline skipped COMMIT, leaving the transaction open and aborted */
+        if (!in_step || status == DB_UNAVAILABLE || !command_ok(PQexec(c, "ROLLBACK"))) disconnect(d);
+    }
+    PQclear(r);
+    PQclear(commit);
+    PQclear(sync);
+    return status;
+}
+
+db_status db_commit_after(db *d, const sql_statement *last)
 {
     tx_state was = d->tx;
     d->tx = TX_NONE;
-    if (was != TX_OPEN) return DB_OK;   /* nothing ran */
+    if (was != TX_OPEN) {   /* nothing ran yet: the statement alone, in its own transaction */
+        if (!last) return DB_OK;
+        arena *a = arena_new(1024);
+        db_rows *r;
+        db_status st = db_run(d, a, last, &r);
+        arena_free(a);
+        return st;
+    }
+    if (last) return run_and_commit(d, last);
     PGresult *r = PQexec(d->conn, "COMMIT");
     /* COMMIT of a transaction that failed answers ROLLBACK; a broken one leaves the outcome unknown. */
-    bool committed = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-    db_status status = committed ? DB_OK : classify(r, d->conn);
+    bool ok = committed(r);
+    db_status status = ok ? DB_OK : classify(r, d->conn);
     PQclear(r);
     if (status == DB_UNAVAILABLE) disconnect(d);
-    return committed ? DB_OK : status;
+    return ok ? DB_OK : status;
+}
+
+db_status db_commit(db *d)
+{
+    return db_commit_after(d, NULL);
 }
 
 void db_rollback(db *d)
@@ -303,13 +353,13 @@ const char *db_rows_value(const db_rows *r, int row, int prop)
     return PQgetvalue(r->result, row, col);
 }
 
+const char *db_rows_old_value(const db_rows *r, int row, int prop)
+{
+    return db_rows_value(r, row, r->nprops + prop);
+}
+
 const char *db_rows_scalar(const db_rows *r)
 {
     if (PQntuples(r->result) < 1 || PQnfields(r->result) < 1 || PQgetisnull(r->result, 0, 0)) return NULL;
     return PQgetvalue(r->result, 0, 0);
-}
-
-long db_rows_affected(const db_rows *r)
-{
-    return strtol(PQcmdTuples(r->result), NULL, 10);
 }

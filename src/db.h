@@ -32,14 +32,16 @@ db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out);
  * db_rollback. BEGIN travels with the first statement, so it costs no extra round trip. */
 void db_begin(db *d);
 db_status db_commit(db *d);
+/* Runs last (rows discarded) and commits, in one round trip; a failure of either commits nothing. */
+db_status db_commit_after(db *d, const sql_statement *last);
 void db_rollback(db *d);
 
 int db_rows_count(const db_rows *r);
 /* The text of property prop (an index into the statement's entity's props) in row; NULL when it is
  * SQL null or the statement did not select it. */
 const char *db_rows_value(const db_rows *r, int row, int prop);
+/* The value prop had before the statement (an UPDATE's, DELETE's or upsert's), as db_rows_value. */
+const char *db_rows_old_value(const db_rows *r, int row, int prop);
 /* The first column of the first row (a count, say); NULL when there is none. */
 const char *db_rows_scalar(const db_rows *r);
-/* Rows a DELETE or UPDATE touched. */
-long db_rows_affected(const db_rows *r);
 #endif

@@ -36,10 +36,16 @@ static const operation operations[] = {
 };
 #define NOPERATIONS (sizeof operations / sizeof operations[0])
 
-static const operation *find_operation(path_kind path, const char *method)
+/* An append-only entity (the audit trail) is written by the service alone: no write operation. */
+static bool applies(const operation *op, path_kind path, const entity *e)
+{
+    return op->path == path && !(op->scope == SCOPE_WRITE && e && e->append_only);
+}
+
+static const operation *find_operation(path_kind path, const entity *e, const char *method)
 {
     for (size_t i = 0; i < NOPERATIONS; i++)
-        if (operations[i].path == path && strcmp(operations[i].method, method) == 0) return &operations[i];
+        if (applies(&operations[i], path, e) && strcmp(operations[i].method, method) == 0) return &operations[i];
     return NULL;
 }
 
@@ -57,12 +63,12 @@ bool dispatch_is_public(arena *a, const char *uri)
     return any;
 }
 
-static const char *allow_header(arena *a, path_kind path)
+static const char *allow_header(arena *a, path_kind path, const entity *e)
 {
     strbuf b;
     sb_init(&b, a, 32);
     for (size_t i = 0; i < NOPERATIONS; i++) {
-        if (operations[i].path != path) continue;
+        if (!applies(&operations[i], path, e)) continue;
         if (b.len) sb_adds(&b, ", ");
         sb_adds(&b, operations[i].method);
     }
@@ -111,7 +117,8 @@ static void run_in_transaction(call *c, const operation *op)
         db_rollback(c->db);
         return;
     }
-    db_status st = db_commit(c->db);
+    /* the write's auditEvent commits with it or not at all */
+    db_status st = db_commit_after(c->db, c->audit);
     if (st != DB_OK) call_db_ok(c, st);
 }
 
@@ -124,9 +131,9 @@ void handle_api(const request *rq, response *rs, db *d)
         return;
     }
     c.e = c.rt.entity;
-    const operation *op = find_operation(c.rt.kind, rq->method);
+    const operation *op = find_operation(c.rt.kind, c.e, rq->method);
     if (!op) {
-        response_add_header(rs, "Allow", allow_header(rq->a, c.rt.kind));
+        response_add_header(rs, "Allow", allow_header(rq->a, c.rt.kind, c.e));
         respond_error(rq, rs, 405, arena_printf(rq->a, "The HTTP method '%.20s' is not allowed on this resource.",
                                                 rq->method));
         return;

@@ -12,7 +12,7 @@
  * enum (microsoft.graph.certificateStatus'provisioned'). */
 typedef enum edm_literal { LIT_NULL, LIT_STRING, LIT_NUMBER, LIT_DATETIME, LIT_GUID, LIT_ENUM } edm_literal;
 
-typedef enum edm_json { JSON_STRING, JSON_NUMBER, JSON_BOOLEAN } edm_json;
+typedef enum edm_json { JSON_STRING, JSON_NUMBER, JSON_BOOLEAN, JSON_STRUCTURED } edm_json;
 
 typedef struct edm_type_info {
     edm_type type;
@@ -31,11 +31,17 @@ typedef struct edm_type_info {
     /* A non-null $filter literal of this form (text unescaped, type_name qualifying an enum) is a
      * value of p: NULL, or what p expects, for the message (%s: the type's name). */
     const char *(*literal)(const property *p, edm_literal form, const char *type_name, const char *text, size_t n);
+    /* The stored text as the plain string a client would read (the JSON value without its quotes),
+     * in the arena; NULL: the stored text is that string already. The audit trail records these. */
+    const char *(*plain)(arena *a, const char *text);
 } edm_type_info;
 
 const edm_type_info *edm_info(edm_type t);
-/* The OData type name of p ("Edm.DateTimeOffset", "microsoft.graph.certificateStatus"). */
+/* The OData type name of p ("Edm.DateTimeOffset", "microsoft.graph.certificateStatus",
+ * "Collection(microsoft.graph.auditResource)"). */
 const char *edm_type_name(const property *p);
 /* The PostgreSQL type p's text parameters are cast to ("timestamptz", "certificate_status"). */
 const char *edm_sql_cast(const property *p);
+/* The stored text of p as a plain string (edm_type_info.plain). */
+const char *edm_plain(arena *a, const property *p, const char *text);
 #endif

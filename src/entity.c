@@ -10,6 +10,7 @@ const entity *const certgraph_entities[] = {
     &enterprise_code_signing_certificate_entity,
     &symantec_code_signing_certificate_entity,
     &managed_all_device_certificate_state_entity,
+    &audit_event_entity,
     NULL,
 };
 

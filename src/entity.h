@@ -13,6 +13,8 @@ typedef enum edm_type {
     EDM_INT32,
     EDM_ENUM,              /* member names; a PostgreSQL enum type */
     EDM_BOOLEAN,
+    EDM_GUID,              /* uuid in PostgreSQL */
+    EDM_COMPLEX,           /* a complex type (or, with PROP_COLLECTION, a collection of one): jsonb */
 } edm_type;
 
 enum {
@@ -24,7 +26,23 @@ enum {
     /* Kept server-side: written by the entity's derive step, never part of the Graph type (not in
      * bodies, answers, queries or $metadata). */
     PROP_SERVER    = 1 << 5,
+    PROP_COLLECTION = 1 << 6,  /* EDM_COMPLEX: a JSON array of the type */
 };
+
+/* A complex type's members, for $metadata and for $filter's any() lambda (which compares a
+ * member of the collection's items). Values are stored and served as JSON. */
+typedef struct complex_member {
+    const char *name;
+    const char *type;            /* "Edm.String", "Collection(Edm.String)", "microsoft.graph.auditProperty" */
+    bool filterable;             /* a string member any() may compare */
+} complex_member;
+
+typedef struct complex_type {
+    const char *name;            /* microsoft.graph.auditActor */
+    const char *collection_name; /* Collection(microsoft.graph.auditActor) */
+    const complex_member *members;
+    int nmembers;
+} complex_type;
 
 typedef struct edm_enum {
     const char *name;            /* microsoft.graph.certificateStatus */
@@ -40,6 +58,7 @@ typedef struct property {
     const edm_enum *enumeration; /* EDM_ENUM only */
     /* Index of a property whose change stamps this one with now() unless the body sets it; -1 none. */
     int stamped_by;
+    const complex_type *complex; /* EDM_COMPLEX only */
 } property;
 
 /* Part of the Graph type (not a server-side column). */
@@ -58,7 +77,7 @@ typedef struct entity {
     const char *table;           /* SQL table */
     bool singleton;              /* one per tenant, no key segment */
     unsigned versions;
-    const char *read_scopes[3];  /* any one grants GET */
+    const char *read_scopes[5];  /* any one grants GET */
     const char *write_scopes[2]; /* any one grants POST/PATCH/DELETE */
     const property *props;
     int nprops;
@@ -68,11 +87,22 @@ typedef struct entity {
     /* A server-side property that holds what `content` was before derive cleared it (a parsed
      * certificate's DER): an export writes it back into content, so the export is lossless. 0: none. */
     int content_kept_in;
+    /* Rows are only ever added, by the service itself (the audit trail): served for reading, and
+     * no statement that updates or deletes them is built. */
+    bool append_only;
+    /* The order of a list without $orderby: this property (0: by id alone), then id. */
+    int default_order;
+    bool default_order_desc;
+    /* What the audit trail says of a write: the component (DeviceAppManagement), and the property
+     * that names an entity (0: its id). */
+    const char *audit_category;
+    int audit_name_prop;
 } entity;
 
 extern const entity enterprise_code_signing_certificate_entity;
 extern const entity symantec_code_signing_certificate_entity;
 extern const entity managed_all_device_certificate_state_entity;
+extern const entity audit_event_entity;
 
 /* One property as it came in a body: the canonical text to store, or null. */
 struct prop_value {
@@ -81,6 +111,9 @@ struct prop_value {
     const char *text;     /* NUL-terminated copy in the arena; NULL when is_null */
     size_t len;
 };
+
+/* Every complex type a served property uses, NULL-terminated (for $metadata). */
+extern const complex_type *const certgraph_complex_types[];
 
 /* Every served entity, NULL-terminated. */
 extern const entity *const certgraph_entities[];

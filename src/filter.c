@@ -7,7 +7,7 @@
 #include "values.h"
 
 typedef enum {
-    T_END, T_LPAREN, T_RPAREN, T_COMMA, T_IDENT, T_STRING, T_NUMBER, T_DATETIME, T_GUID, T_ENUM, T_BAD
+    T_END, T_LPAREN, T_RPAREN, T_COMMA, T_SLASH, T_COLON, T_IDENT, T_STRING, T_NUMBER, T_DATETIME, T_GUID, T_ENUM, T_BAD
 } token_kind;
 
 typedef struct token {
@@ -27,6 +27,10 @@ typedef struct parser {
     token tok;              /* the current token */
     int depth, terms;
     const char *message;
+    /* inside prop/any(x: ...): the variable x and the type of the collection's items */
+    const char *var;
+    size_t var_len;
+    const complex_type *var_type;
 } parser;
 
 /* ---- errors ---------------------------------------------------------------------------------- */
@@ -111,6 +115,8 @@ static void next(parser *p)
     if (c == '(') t->kind = T_LPAREN;
     else if (c == ')') t->kind = T_RPAREN;
     else if (c == ',') t->kind = T_COMMA;
+    else if (c == '/') t->kind = T_SLASH;
+    else if (c == ':') t->kind = T_COLON;
     else if (c == '\'') {
         end = quoted(p, i, &t->text, &t->text_len);
         if (!end) { t->kind = T_BAD; end = p->n; }
@@ -180,6 +186,8 @@ static bool count_term(parser *p, size_t off)
 }
 
 static filter_node *parse_or(parser *p);
+static filter_node *parse_member(parser *p);
+static filter_node *parse_any(parser *p, filter_node *prop);
 
 static const struct { const char *name; filter_kind kind; int op; int nargs; } functions[] = {
     { "startswith", F_MATCH, MATCH_STARTS, 2 },
@@ -213,6 +221,61 @@ static filter_node *parse_call(parser *p)
     }
     if (p->tok.kind != T_RPAREN) return fail_tok(p, functions[f].nargs == 1 ? "expected ')' (the function takes one argument)"
                                                                              : "expected ')' (the function takes two arguments)");
+    next(p);
+    p->depth--;
+    return n;
+}
+
+/* x/member inside a lambda; the member must exist on the collection's item type. */
+static filter_node *parse_member(parser *p)
+{
+    size_t off = p->tok.start;
+    next(p);   /* x */
+    if (p->tok.kind != T_SLASH) return fail_tok(p, "expected '/' and a member after the lambda variable");
+    next(p);
+    if (p->tok.kind != T_IDENT) return fail_tok(p, "expected a member name");
+    const char *name = p->s + p->tok.start;
+    size_t len = p->tok.len;
+    const complex_type *t = p->var_type;
+    for (int m = 0; m < t->nmembers; m++) {
+        if (strlen(t->members[m].name) != len || memcmp(t->members[m].name, name, len) != 0) continue;
+        filter_node *n = node(p, F_MEMBER, off);
+        n->prop = m;
+        n->text = t->members[m].name;
+        next(p);
+        return n;
+    }
+    return fail_tok(p, arena_printf(p->a, "member '%.*s' does not exist on type '%s'", (int)(len > 100 ? 100 : len),
+                                    name, t->name));
+}
+
+/* prop/any(x: condition) over a complex collection; the token is the '/'. */
+static filter_node *parse_any(parser *p, filter_node *prop)
+{
+    const property *pp = &p->e->props[prop->prop];
+    if (pp->type != EDM_COMPLEX || !(pp->flags & PROP_COLLECTION))
+        return fail_tok(p, arena_printf(p->a, "property '%s' is not a collection; '/' cannot follow it", pp->name));
+    next(p);
+    if (!is_word(p, "any")) return fail_tok(p, "only any() may follow a collection here");
+    size_t off = p->tok.start;
+    if (p->var) return fail_tok(p, "any() cannot be nested");
+    if (!enter(p) || !count_term(p, off)) return NULL;
+    next(p);
+    if (p->tok.kind != T_LPAREN) return fail_tok(p, "expected '(' after any");
+    next(p);
+    if (p->tok.kind != T_IDENT) return fail_tok(p, "expected a lambda variable, as in any(r: r/resourceId eq '...')");
+    p->var = p->s + p->tok.start;
+    p->var_len = p->tok.len;
+    p->var_type = pp->complex;
+    next(p);
+    if (p->tok.kind != T_COLON) return fail_tok(p, "expected ':' after the lambda variable");
+    next(p);
+    filter_node *n = node(p, F_ANY, off);
+    n->prop = prop->prop;
+    n->a = parse_or(p);
+    if (!n->a) return NULL;
+    if (p->tok.kind != T_RPAREN) return fail_tok(p, "expected ')' to close any()");
+    p->var = NULL;
     next(p);
     p->depth--;
     return n;
@@ -264,13 +327,15 @@ static filter_node *parse_primary(parser *p)
         /* a name followed by '(' is a function call */
         while (save < p->n && (p->s[save] == ' ' || p->s[save] == '\t')) save++;
         if (save < p->n && p->s[save] == '(') return parse_call(p);
+        if (p->var && len == p->var_len && memcmp(name, p->var, len) == 0) return parse_member(p);
         int prop = entity_property_index(p->e, name, len);
         if (prop < 0)
             return fail_at(p, off, len, arena_printf(p->a, "property '%.*s' does not exist on type '%s'",
                                                      (int)(len > 100 ? 100 : len), name, p->e->type_name));
         n = node(p, F_PROP, off);
         n->prop = prop;
-        break;
+        next(p);
+        return p->tok.kind == T_SLASH ? parse_any(p, n) : n;
     }
     case T_END: return fail_tok(p, "an operand is missing");
     case T_BAD:
@@ -498,6 +563,25 @@ static bool check(parser *p, filter_node *n)
         if (n->b->kind != F_LITERAL || n->b->lit != LIT_STRING)
             return fail_node(p, n, "the function's second argument must be a string literal"), false;
         return true;
+    case F_ANY: {
+        const property *prop = &p->e->props[n->prop];
+        if (!(prop->flags & PROP_FILTERABLE))
+            return fail_node(p, n, arena_printf(p->a, "property '%s' cannot be used in $filter", prop->name)), false;
+        filter_node *c = n->a;
+        if (c->kind == F_CMP && c->a->kind == F_LITERAL && c->b->kind == F_MEMBER) {   /* 'x' eq r/m */
+            filter_node *t = c->a;
+            c->a = c->b;
+            c->b = t;
+        }
+        if (c->kind != F_CMP || c->op != CMP_EQ || c->a->kind != F_MEMBER || c->b->kind != F_LITERAL ||
+            !prop->complex->members[c->a->prop].filterable)
+            return fail_node(p, c, arena_printf(p->a, "inside any(), compare one string member of %s with eq, as in "
+                                                      "r/resourceId eq '...'", prop->complex->name)), false;
+        if (c->b->lit != LIT_STRING && c->b->lit != LIT_GUID)
+            return fail_node(p, c->b, "the literal inside any() must be a string"), false;
+        c->b->text = arena_strndup(p->a, c->b->text, c->b->len);
+        return true;
+    }
     case F_CONST:
         return true;
     default:

@@ -20,11 +20,13 @@ typedef enum filter_kind {
     F_CMP,        /* a op b, a property expression and b a literal once checked */
     F_IN,         /* a in (list) */
     F_MATCH,      /* startswith / endswith / contains (a, b) */
+    F_ANY,        /* prop/any(x: a): a (x/member eq literal) holds for an item of a complex collection */
     F_CONST,      /* true or false */
     /* values */
     F_PROP,
     F_CASE,       /* tolower / toupper (a) */
     F_LITERAL,
+    F_MEMBER,     /* x/member inside any(): text names the member */
 } filter_kind;
 
 typedef enum { CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE } filter_cmp;
@@ -38,9 +40,9 @@ typedef struct filter_node {
     struct filter_node *a, *b;
     struct filter_node **list;       /* F_IN */
     int nlist;
-    int prop;                        /* F_PROP: index into the entity's props */
+    int prop;                        /* F_PROP, F_ANY: index into the entity's props */
     edm_literal lit;                 /* F_LITERAL */
-    const char *text;                /* F_LITERAL: its value (unescaped; an enum's member) */
+    const char *text;                /* F_LITERAL: its value (unescaped; an enum's member); F_MEMBER: the name */
     size_t len;
     const char *type_name;           /* LIT_ENUM: the qualifying type */
 } filter_node;

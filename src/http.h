@@ -2,6 +2,7 @@
  * batch dispatcher and the tests can call the same handlers without a socket. */
 #ifndef CERTGRAPH_HTTP_H
 #define CERTGRAPH_HTTP_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "arena.h"
 
@@ -18,6 +19,12 @@ typedef struct request {
     const char *scopes;             /* space-separated scp and roles */
     const char *request_id;         /* UUID chosen by nginx (or by us without nginx) */
     const char *client_request_id;  /* as sent, "" when none */
+    /* Who acts, as the token check verified it, and from where: for the audit trail. */
+    const char *user_id;            /* oid; "" when none */
+    const char *upn;                /* upn or preferred_username; "" when none */
+    const char *app;                /* appid or azp; "" when none */
+    bool delegated;                 /* a user's token, not an application's own */
+    const char *client_ip;          /* the address nginx saw; "" when unknown */
 } request;
 
 #define RESPONSE_MAX_HEADERS 8

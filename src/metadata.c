@@ -82,6 +82,24 @@ static void enum_types(strbuf *b, unsigned version)
     }
 }
 
+/* The complex types (the audit trail's actor and resources; both versions serve it). */
+static void complex_types(strbuf *b)
+{
+    for (int i = 0; certgraph_complex_types[i]; i++) {
+        const complex_type *t = certgraph_complex_types[i];
+        sb_adds(b, "<ComplexType");
+        attr(b, "Name", short_name(t->name));
+        sb_adds(b, ">");
+        for (int m = 0; m < t->nmembers; m++) {
+            sb_adds(b, "<Property");
+            attr(b, "Name", t->members[m].name);
+            attr(b, "Type", t->members[m].type);
+            sb_adds(b, "/>");
+        }
+        sb_adds(b, "</ComplexType>");
+    }
+}
+
 static void entity_type(strbuf *b, const entity *e)
 {
     sb_adds(b, "<EntityType");
@@ -137,6 +155,7 @@ void op_metadata(call *c)
                "<edmx:DataServices><Schema Namespace=\"microsoft.graph\" Alias=\"graph\" "
                "xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">");
     enum_types(b, version);
+    complex_types(b);
     for (int i = 0; certgraph_entities[i]; i++)
         if (served(certgraph_entities[i], version)) entity_type(b, certgraph_entities[i]);
     for (int i = 0; certgraph_entities[i]; i++)

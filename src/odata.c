@@ -183,6 +183,11 @@ bool odata_parse(arena *a, const entity *e, const route *rt, unsigned allowed, o
             break;
         }
     }
+    /* a list without $orderby takes the entity's default order (the audit trail: newest first) */
+    if ((allowed & QO_ORDERBY) && !(seen & QO_ORDERBY) && e && e->default_order) {
+        q->order[0] = (odata_order){ e->default_order, e->default_order_desc };
+        q->norder = 1;
+    }
     return true;
 }
 

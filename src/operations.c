@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "call.h"
 #include "errors.h"
 #include "json.h"
@@ -42,6 +43,27 @@ static const char **row_values(const call *c, const db_rows *r, int row)
     const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
     for (int i = 0; i < c->e->nprops; i++) values[i] = db_rows_value(r, row, i);
     return values;
+}
+
+/* The row as it was before the write; NULL when there was none (the singleton's first PATCH). */
+static const char **old_row_values(const call *c, const db_rows *r, int row)
+{
+    const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
+    for (int i = 0; i < c->e->nprops; i++) values[i] = db_rows_old_value(r, row, i);
+    return values[0] ? values : NULL;
+}
+
+/* The auditEvent of a write that succeeded, committed with it (dispatch.c). */
+static void audit(call *c, audit_operation op, const char *id, const char *const *old, const char *const *new,
+                  const prop_value *body)
+{
+    const request *rq = c->rq;
+    audit_actor who = { .user_id = rq->user_id, .upn = rq->upn, .app = rq->app, .scopes = rq->scopes,
+                        .ip = rq->client_ip, .delegated = rq->delegated };
+    const char *crid = rq->client_request_id;
+    char correlation[37];
+    if (!crid || !value_uuid_lower(crid, strlen(crid), correlation)) snprintf(correlation, sizeof correlation, "%s", rq->request_id);
+    c->audit = audit_record(rq->a, c->e, rq->tenant, op, id, old, new, body, &who, correlation);
 }
 
 /* The body's values by property; NULL once the error has been answered. */
@@ -153,6 +175,7 @@ void op_create(call *c)
     const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, NULL, values);
     if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
     const char **row = row_values(c, r, 0);
+    audit(c, AUDIT_CREATE, row[0], NULL, row, values);
     response_add_header(c->rs, "Location", render_entity_url(c, row[0]));
     render_written(c, 201, row);
 }
@@ -164,8 +187,13 @@ void op_update(call *c)
     db_rows *r = NULL;
     const sql_statement *s = sql_update(c->rq->a, c->e, c->rq->tenant, c->id, values);
     if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
-    if (db_rows_count(r) == 0) call_not_found(c);
-    else render_written(c, 200, row_values(c, r, 0));
+    if (db_rows_count(r) == 0) {
+        call_not_found(c);
+        return;
+    }
+    const char **row = row_values(c, r, 0);
+    audit(c, AUDIT_PATCH, c->id, old_row_values(c, r, 0), row, values);
+    render_written(c, 200, row);
 }
 
 /* The singleton's PATCH creates it the first time and updates it after, in one statement. */
@@ -176,13 +204,20 @@ void op_upsert(call *c)
     db_rows *r = NULL;
     const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, c->id, values);
     if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
-    render_written(c, 200, row_values(c, r, 0));
+    const char **row = row_values(c, r, 0);
+    /* the first PATCH creates it, but Graph (and so the trail) calls every one a Patch */
+    audit(c, AUDIT_PATCH, c->id, old_row_values(c, r, 0), row, values);
+    render_written(c, 200, row);
 }
 
 void op_delete(call *c)
 {
     db_rows *r = NULL;
     if (!call_db_ok(c, db_run(c->db, c->rq->a, sql_delete(c->rq->a, c->e, c->rq->tenant, c->id), &r))) return;
-    if (db_rows_affected(r) == 0) call_not_found(c);
-    else c->rs->status = 204;
+    if (db_rows_count(r) == 0) {
+        call_not_found(c);
+        return;
+    }
+    audit(c, AUDIT_DELETE, c->id, old_row_values(c, r, 0), NULL, NULL);
+    c->rs->status = 204;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "edm.h"
+#include "json.h"
 
 /* ---- text ------------------------------------------------------------------------------------ */
 
@@ -26,6 +27,36 @@ static void select_list(strbuf *b, const entity *e)
         if (!first) sb_adds(b, ", ");
         first = false;
         sb_printf(b, edm_info(p->type)->select_fmt, p->column);
+    }
+}
+
+/* Read back as it was before a write: what answers show, and the certificate content was kept in. */
+static bool read_before(const entity *e, int i)
+{
+    return property_read(&e->props[i]) || (e->content_kept_in && i == e->content_kept_in);
+}
+
+/* The stored properties as they were before the statement, named o<prop> (an UPDATE's FROM list or
+ * the upsert's CTE), and their references in a RETURNING list: the audit trail diffs old and new. */
+static void old_select_list(strbuf *b, const entity *e)
+{
+    bool first = true;
+    for (int i = 0; i < e->nprops; i++) {
+        const property *p = &e->props[i];
+        if (!read_before(e, i)) continue;
+        if (!first) sb_adds(b, ", ");
+        first = false;
+        sb_printf(b, edm_info(p->type)->select_fmt, p->column);
+        sb_printf(b, " AS o%d", i);
+    }
+}
+
+static void old_returning(strbuf *b, const entity *e, const char *fmt)
+{
+    for (int i = 0; i < e->nprops; i++) {
+        if (!read_before(e, i)) continue;
+        sb_adds(b, ", ");
+        sb_printf(b, fmt, i);
     }
 }
 
@@ -111,6 +142,12 @@ static bool build_text(strbuf *b, const entity *e, sql_op op, int *nparams)
         *nparams = 2;
         return true;
     case SQL_INSERT:
+        /* the singleton's row before the upsert: the statement's snapshot, so its own write is unseen */
+        if (e->singleton) {
+            sb_adds(b, "WITH old AS (SELECT ");
+            old_select_list(b, e);
+            sb_printf(b, " FROM %s WHERE tenant_id = $1::uuid) ", e->table);
+        }
         sb_printf(b, "INSERT INTO %s (tenant_id, id", e->table);
         for (int k = 0; k < n; k++) sb_printf(b, ", %s", e->props[idx[k]].column);
         /* The singleton's id is derived from the tenant; a collection's is made here. */
@@ -130,11 +167,16 @@ static bool build_text(strbuf *b, const entity *e, sql_op op, int *nparams)
             }
         }
         sb_adds(b, " RETURNING ");
-        select_list(b, e);
+        if (e->append_only) {
+            sb_adds(b, "id");   /* the service wrote the row; reading it back would cost for nothing */
+        } else {
+            select_list(b, e);
+            if (e->singleton) old_returning(b, e, "(SELECT o%d FROM old)");
+        }
         *nparams = flag_param(n) - 1;
         return true;
     case SQL_UPDATE:
-        if (e->singleton) return false;
+        if (e->singleton || e->append_only) return false;
         sb_printf(b, "UPDATE %s SET ", e->table);
         for (int k = 0; k < n; k++) {
             const char *col = e->props[idx[k]].column;
@@ -142,13 +184,19 @@ static bool build_text(strbuf *b, const entity *e, sql_op op, int *nparams)
             sb_printf(b, "%s = ", col);
             assignment(b, e, idx, n, k, col, false);
         }
-        sb_adds(b, " WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING ");
+        /* the row as it was, locked, so old and new values come back from one statement */
+        sb_adds(b, " FROM (SELECT ");
+        old_select_list(b, e);
+        sb_printf(b, " FROM %s WHERE tenant_id = $1::uuid AND id = $2::uuid FOR UPDATE) AS old", e->table);
+        sb_printf(b, " WHERE %s.tenant_id = $1::uuid AND %s.id = $2::uuid RETURNING ", e->table, e->table);
         select_list(b, e);
+        old_returning(b, e, "old.o%d");
         *nparams = flag_param(n) - 1;
         return true;
     case SQL_DELETE:
-        if (e->singleton) return false;
-        sb_printf(b, "DELETE FROM %s WHERE tenant_id = $1::uuid AND id = $2::uuid", e->table);
+        if (e->singleton || e->append_only) return false;
+        sb_printf(b, "DELETE FROM %s WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING ", e->table);
+        old_select_list(b, e);
         *nparams = 2;
         return true;
     default:
@@ -171,6 +219,22 @@ static char *heap_copy(const void *p, size_t n)
     return c;
 }
 
+/* What each result column of e's op carries: a property's new value (its index), or its value
+ * before the statement (nprops + index). Returns the number of columns. */
+static int result_columns(const entity *e, sql_op op, int *columns)
+{
+    int n = 0;
+    if (op == SQL_INSERT && e->append_only) {
+        columns[n++] = 0;
+        return n;
+    }
+    if (op != SQL_DELETE) n = stored_properties(e, columns);
+    if (op == SQL_GET || (op == SQL_INSERT && !e->singleton)) return n;
+    for (int i = 0; i < e->nprops; i++)
+        if (read_before(e, i)) columns[n++] = e->nprops + i;
+    return n;
+}
+
 /* Made once per process and kept for its life (the statements are prepared on every connection). */
 static void build_templates(void)
 {
@@ -181,8 +245,6 @@ static void build_templates(void)
     for (int ei = 0; ei < nentities; ei++) {
         const entity *e = certgraph_entities[ei];
         if (e->nprops > ENTITY_MAX_PROPERTIES) abort();
-        int props[ENTITY_MAX_PROPERTIES];
-        int ncolumns = stored_properties(e, props);
         for (int op = 0; op < SQL_OP_COUNT; op++) {
             strbuf b;
             sb_init(&b, a, 1024);
@@ -190,10 +252,9 @@ static void build_templates(void)
             if (!build_text(&b, e, (sql_op)op, &s.nparams)) continue;
             s.name = heap_copy(arena_printf(a, "e%d_%d", ei, op), 16);
             s.text = heap_copy(b.data, b.len + 1);
-            if (op != SQL_DELETE) {
-                s.ncolumns = ncolumns;
-                s.column_props = (const int *)heap_copy(props, (size_t)ncolumns * sizeof *props);
-            }
+            int columns[2 * ENTITY_MAX_PROPERTIES];
+            s.ncolumns = result_columns(e, (sql_op)op, columns);
+            s.column_props = (const int *)heap_copy(columns, (size_t)(s.ncolumns ? s.ncolumns : 1) * sizeof *columns);
             templates[ei * SQL_OP_COUNT + op] = (const sql_statement *)heap_copy(&s, sizeof s);
         }
     }
@@ -356,6 +417,22 @@ static void compile(builder *q, const entity *e, const filter_node *n)
     case F_CONST:
         sb_adds(b, n->op ? "TRUE" : "FALSE");
         return;
+    case F_ANY: {
+        /* an item with member = literal: jsonb containment, which the GIN index answers */
+        strbuf item;
+        sb_init(&item, q->a, 64 + n->a->b->len);
+        json_writer *w = json_writer_new(&item);
+        json_begin_array(w);
+        json_begin_object(w);
+        json_key(w, n->a->a->text);
+        json_string(w, n->a->b->text);
+        json_end_object(w);
+        json_end_array(w);
+        sb_printf(b, "(%s @> ", e->props[n->prop].column);
+        param(q, item.data, "jsonb");
+        sb_addc(b, ')');
+        return;
+    }
     default:
         break;
     }

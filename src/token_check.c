@@ -36,5 +36,8 @@ void handle_token_check(const request *rq, response *rs, const auth_config *cfg,
     response_add_header(rs, "X-Certgraph-Tenant", arena_strdup(rq->a, id.tenant));
     response_add_header(rs, "X-Certgraph-Scopes", arena_strdup(rq->a, id.scopes));
     response_add_header(rs, "X-Certgraph-App", arena_strdup(rq->a, id.app));
+    response_add_header(rs, "X-Certgraph-Oid", arena_strdup(rq->a, id.user_id));
+    response_add_header(rs, "X-Certgraph-Upn", arena_strdup(rq->a, id.upn));
+    response_add_header(rs, "X-Certgraph-Delegated", id.delegated ? "1" : "0");
     response_add_header(rs, "X-Accel-Expires", arena_printf(rq->a, "%lld", ttl));
 }

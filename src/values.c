@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool digits(const char *s, int n)
 {
@@ -276,4 +277,26 @@ const char *value_base64_encode(arena *a, const unsigned char *b, size_t n)
     char *out = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)out, b, (int)n);
     return out;
+}
+
+const char *value_hex(arena *a, const unsigned char *b, size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char *out = arena_alloc(a, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return out;
+}
+
+const char *value_now_odata(arena *a)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }

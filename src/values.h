@@ -19,6 +19,10 @@ bool value_base64_valid(const char *s, size_t n);
 const unsigned char *value_base64_decode(arena *a, const char *s, size_t n, size_t *outlen);
 /* Bytes to standard base64 with padding, in the arena. */
 const char *value_base64_encode(arena *a, const unsigned char *b, size_t n);
+/* The current time as OData's DateTimeOffset, microseconds, UTC, in the arena. */
+const char *value_now_odata(arena *a);
+/* Bytes as uppercase hex (thumbprints, digests), in the arena. */
+const char *value_hex(arena *a, const unsigned char *b, size_t n);
 /* Unpadded base64url (JWTs, $skiptoken). decode: malloc'd, NUL-terminated, NULL when invalid;
  * encode: malloc'd or NULL. */
 unsigned char *value_b64url_decode(const char *in, size_t len, size_t *outlen);

@@ -111,6 +111,11 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     rq.prefer = FCGX_GetParam("HTTP_PREFER", fr->envp);
     rq.tenant = param(fr, "CERTGRAPH_TENANT");
     rq.scopes = param(fr, "CERTGRAPH_SCOPES");
+    rq.user_id = param(fr, "CERTGRAPH_OID");
+    rq.upn = param(fr, "CERTGRAPH_UPN");
+    rq.app = param(fr, "CERTGRAPH_APP");
+    rq.delegated = strcmp(param(fr, "CERTGRAPH_DELEGATED"), "1") == 0;
+    rq.client_ip = param(fr, "REMOTE_ADDR");
     rq.base_url = base_url(a, fr, cfg->public_url);
     const char *rid = param(fr, "REQUEST_ID");
     rq.request_id = value_uuid_valid(rid, strlen(rid)) ? rid : new_request_id(a);

@@ -3,7 +3,6 @@
  * in the derived properties (API.md §6) through each entity's derive step. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cert.h"
 #include "values.h"
@@ -18,24 +17,24 @@ enum {
 
 #define SERVER (PROP_NULLABLE | PROP_SERVER)
 #define CODE_SIGNING_PROPERTIES \
-    { "id", "id", EDM_STRING, PROP_READONLY | PROP_KEY | PROP_FILTERABLE, NULL, -1 }, \
-    { "content", "content", EDM_BINARY, PROP_NULLABLE, NULL, -1 }, \
-    { "status", "status", EDM_ENUM, PROP_FILTERABLE, &certificate_status_enum, -1 }, \
-    { "subjectName", "subject_name", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1 }, \
-    { "subject", "subject", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1 }, \
-    { "issuerName", "issuer_name", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1 }, \
-    { "issuer", "issuer", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1 }, \
-    { "expirationDateTime", "expiration_date_time", EDM_DATETIMEOFFSET, PROP_FILTERABLE, NULL, -1 }, \
-    { "uploadDateTime", "upload_date_time", EDM_DATETIMEOFFSET, PROP_FILTERABLE, NULL, -1 }, \
+    { "id", "id", EDM_STRING, PROP_READONLY | PROP_KEY | PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "content", "content", EDM_BINARY, PROP_NULLABLE, NULL, -1, NULL }, \
+    { "status", "status", EDM_ENUM, PROP_FILTERABLE, &certificate_status_enum, -1, NULL }, \
+    { "subjectName", "subject_name", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "subject", "subject", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "issuerName", "issuer_name", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "issuer", "issuer", EDM_STRING, PROP_NULLABLE | PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "expirationDateTime", "expiration_date_time", EDM_DATETIMEOFFSET, PROP_FILTERABLE, NULL, -1, NULL }, \
+    { "uploadDateTime", "upload_date_time", EDM_DATETIMEOFFSET, PROP_FILTERABLE, NULL, -1, NULL }, \
     /* kept server-side from a parsed upload, for reports and export */ \
-    { "certificateDer", "certificate_der", EDM_BINARY, SERVER, NULL, -1 }, \
-    { "thumbprintSha1", "thumbprint_sha1", EDM_STRING, SERVER, NULL, -1 }, \
-    { "thumbprintSha256", "thumbprint_sha256", EDM_STRING, SERVER, NULL, -1 }, \
-    { "serialNumber", "serial_number", EDM_STRING, SERVER, NULL, -1 }, \
-    { "notBefore", "not_before", EDM_DATETIMEOFFSET, SERVER, NULL, -1 }, \
-    { "keyAlgorithm", "key_algorithm", EDM_STRING, SERVER, NULL, -1 }, \
-    { "keySize", "key_size", EDM_INT32, SERVER, NULL, -1 }, \
-    { "codeSigning", "code_signing", EDM_BOOLEAN, SERVER, NULL, -1 }
+    { "certificateDer", "certificate_der", EDM_BINARY, SERVER, NULL, -1, NULL }, \
+    { "thumbprintSha1", "thumbprint_sha1", EDM_STRING, SERVER, NULL, -1, NULL }, \
+    { "thumbprintSha256", "thumbprint_sha256", EDM_STRING, SERVER, NULL, -1, NULL }, \
+    { "serialNumber", "serial_number", EDM_STRING, SERVER, NULL, -1, NULL }, \
+    { "notBefore", "not_before", EDM_DATETIMEOFFSET, SERVER, NULL, -1, NULL }, \
+    { "keyAlgorithm", "key_algorithm", EDM_STRING, SERVER, NULL, -1, NULL }, \
+    { "keySize", "key_size", EDM_INT32, SERVER, NULL, -1, NULL }, \
+    { "codeSigning", "code_signing", EDM_BOOLEAN, SERVER, NULL, -1, NULL }
 
 static void set(prop_value *v, const char *text)
 {
@@ -43,16 +42,6 @@ static void set(prop_value *v, const char *text)
     v->is_null = text == NULL;
     v->text = text;
     v->len = text ? strlen(text) : 0;
-}
-
-static const char *now_iso(arena *a)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                        tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
 /* A body that sets content: a certificate in it fills in the derived properties, which override the
@@ -82,7 +71,7 @@ static bool derive_certificate(arena *a, prop_value *v, bool pkcs12, const char 
     set(&v[P_ISSUER], c.issuer);
     set(&v[P_ISSUER_NAME], c.issuer_cn);
     set(&v[P_EXPIRATION], c.not_after);
-    set(&v[P_UPLOAD], now_iso(a));
+    set(&v[P_UPLOAD], value_now_odata(a));
     set(&v[P_STATUS], "provisioned");
     set(&v[P_CONTENT], NULL);
     set(&v[P_DER], c.der_base64);
@@ -121,11 +110,13 @@ const entity enterprise_code_signing_certificate_entity = {
     .nprops = (int)(sizeof enterprise_properties / sizeof enterprise_properties[0]),
     .derive = derive_x509,
     .content_kept_in = P_DER,
+    .audit_category = "DeviceAppManagement",
+    .audit_name_prop = P_SUBJECT_NAME,
 };
 
 static const property symantec_properties[] = {
     CODE_SIGNING_PROPERTIES,
-    { "password", NULL, EDM_STRING, PROP_NULLABLE | PROP_WRITEONLY, NULL, -1 },
+    { "password", NULL, EDM_STRING, PROP_NULLABLE | PROP_WRITEONLY, NULL, -1, NULL },
 };
 
 const entity symantec_code_signing_certificate_entity = {
@@ -141,4 +132,6 @@ const entity symantec_code_signing_certificate_entity = {
     .nprops = (int)(sizeof symantec_properties / sizeof symantec_properties[0]),
     .derive = derive_x509_or_pkcs12,
     .content_kept_in = P_DER,
+    .audit_category = "DeviceAppManagement",
+    .audit_name_prop = P_SUBJECT_NAME,
 };

@@ -122,11 +122,38 @@ Test(reports, each_report_lists_what_the_test_computes)
     cr_assert_eq(lines, 1, "only the upload without codeSigning:\n%s", out);
 }
 
+Test(reports, the_audit_report_gives_the_trail_of_one_entity_or_one_actor)
+{
+    ensure_reporter();
+    const char *tenant = cg_new_tenant();
+    const char *upn = cg_fmt("auditor-%.8s@contoso.example", tenant);
+    const char *token = cg_token("--tenant %s --upn %s", tenant, upn);
+    const char *id = state(token, "dee@contoso.com", "issued", 100, "Contoso CA");
+    cg_assert_status(cg_patch(cg_fmt("/beta" STATES "/%s", id), token, "{\"certificateRevokeStatus\":\"pending\"}"), 200);
+    state(token, "eve@contoso.com", "issued", 100, "Contoso CA");
+
+    char *out = report("audit", cg_fmt("-v id=%s", id), tenant);
+    /* the create lists each value set; the patch its status change (and the stamp that moved) */
+    cr_assert(strstr(out, cg_fmt("|Create|ManagedAllDeviceCertificateState|%s|%s|ItPro|127.0.0.1|userPrincipalName||dee@contoso.com\n",
+                                 id, upn)), "%s", out);
+    cr_assert(strstr(out, cg_fmt("|Patch|ManagedAllDeviceCertificateState|%s|%s|ItPro|127.0.0.1|certificateRevokeStatus|issued|pending\n",
+                                 id, upn)), "%s", out);
+    cr_assert_null(strstr(out, "eve@contoso.com"), "only that entity: %s", out);
+    cr_assert(strstr(out, "|Create|") < strstr(out, "|Patch|"), "oldest first: %s", out);
+
+    out = report("audit", cg_fmt("-v actor=%s", upn), tenant);
+    cr_assert(strstr(out, "dee@contoso.com") && strstr(out, "eve@contoso.com"), "both of the actor's creates: %s", out);
+
+    int status;
+    out = run_psql("-f sql/reports/audit.sql", NULL, &status);
+    cr_assert(strstr(out, "-v id=") && strstr(out, "-v actor="), "says what it needs: %s", out);
+}
+
 Test(reports, the_reporter_reads_the_views_and_no_base_table)
 {
     ensure_reporter();
     static const char *const tables[] = { "enterprise_code_signing_certificate", "symantec_code_signing_certificate",
-                                          "managed_all_device_certificate_state", "schema_migrations" };
+                                          "managed_all_device_certificate_state", "schema_migrations", "audit_event" };
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         int status;
         char *out = run_psql(cg_fmt("-c 'SELECT count(*) FROM public.%s'", tables[i]), NULL, &status);

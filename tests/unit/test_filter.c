@@ -221,3 +221,38 @@ Test(filter, nul_and_invalid_utf8_are_refused)
     cr_assert_null(filter_parse(a, STATES, "userPrincipalName eq '\xc3\x28'", 25, &message));
     cr_assert(strstr(message, "not valid UTF-8"), "%s", message);
 }
+
+/* The audit trail's lambda over its resources: one jsonb containment, the literal a parameter. */
+Test(filter, any_over_a_complex_collection_is_a_parameterized_containment)
+{
+    const entity *ev = &audit_event_entity;
+    const char *params, *message;
+    const char *sql = compile_where(ev, "resources/any(r: r/resourceId eq 'ab''c\"d')", &params, &message);
+    cr_assert_not_null(sql, "%s", message);
+    cr_assert_str_eq(sql, "(resources @> $2::jsonb)");
+    cr_assert_str_eq(params, "[{\"resourceId\":\"ab'c\\\"d\"}]");
+    sql = compile_where(ev, "'x' eq correlationId or resources/any(x:'y' eq x/type)", &params, &message);
+    cr_assert_null(sql, "a GUID property takes a GUID: %s", sql);
+    sql = compile_where(ev, "not resources/any(x:'y' eq x/type) and activityOperationType eq 'Create'", &params, &message);
+    cr_assert_str_eq(sql, "(NOT (resources @> $2::jsonb) AND (activity_operation_type = $3::text))", "%s", message);
+    cr_assert_str_eq(params, "[{\"type\":\"y\"}]|Create");
+    static const char *const refused[] = {
+        "resources/any(r: r/resourceId ne 'x')",
+        "resources/any(r: r/modifiedProperties eq 'x')",
+        "resources/any(r: r/nothing eq 'x')",
+        "resources/any(r: r/resourceId eq 'x' and r/type eq 'y')",
+        "resources/any(r: resources/any(s: s/type eq 'y'))",
+        "resources/all(r: r/type eq 'y')",
+        "actor/any(r: r/type eq 'y')",
+        "actor eq 'x'",
+        "resources/any(r: r/type eq 'y'",
+        "resources/any(r r/type eq 'y')",
+        "activityOperationType/any(r: r/type eq 'y')",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *m = NULL;
+        cr_assert_null(filter_parse(a, ev, refused[i], strlen(refused[i]), &m), "%s", refused[i]);
+        cr_assert_not_null(m);
+        cr_assert(strncmp(m, "Invalid $filter", 15) == 0, "%s: %s", refused[i], m);
+    }
+}
