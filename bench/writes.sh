@@ -24,9 +24,11 @@ psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_sta
   cat <<LUA
 local n = 0
 local statuses = { "pending", "revoked", "issued" }
+-- headers given to wrk.format replace wrk.headers (the token among them): set it here instead
+wrk.headers["Content-Type"] = "application/json"
 request = function()
   n = n + 1
-  return wrk.format("PATCH", "$states/" .. ids[(n * 7919) % #ids + 1], { ["Content-Type"] = "application/json" },
+  return wrk.format("PATCH", "$states/" .. ids[(n * 7919) % #ids + 1], nil,
                     '{"certificateRevokeStatus":"' .. statuses[n % 3 + 1] .. '"}')
 end
 LUA

@@ -16,13 +16,15 @@ CREATE TABLE audit_event (
     -- auditActor and a one-item auditResource collection, as Graph's JSON
     actor jsonb NOT NULL,
     resources jsonb NOT NULL,
+    resource_id text COLLATE "C" NOT NULL,   -- the one resource's id, for lookups by entity
     PRIMARY KEY (tenant_id, id)
 );
 
 -- The default order of a list (newest first, then id) is one index range.
 CREATE INDEX audit_event_by_time ON audit_event (tenant_id, activity_date_time DESC NULLS LAST, id);
--- resources/any(r: r/resourceId eq '...') compiles to jsonb containment.
-CREATE INDEX audit_event_resources ON audit_event USING gin (resources jsonb_path_ops);
+-- resources/any(r: r/resourceId eq '...') and the report by entity. A btree on the typed column
+-- rather than a GIN index on resources: GIN cost a fifth of the write throughput (README).
+CREATE INDEX audit_event_by_resource ON audit_event (resource_id);
 
 GRANT SELECT, INSERT ON audit_event TO certgraph_service;
 
@@ -30,7 +32,7 @@ GRANT SELECT, INSERT ON audit_event TO certgraph_service;
 -- changed), with the actor and the resource flattened. No certificate bytes are ever in it.
 CREATE VIEW reporting.audit_trail AS
     SELECT e.tenant_id, e.id AS event_id, e.activity_date_time, e.activity_operation_type AS operation,
-           e.category, r.value ->> 'type' AS resource_type, r.value ->> 'resourceId' AS resource_id,
+           e.category, r.value ->> 'type' AS resource_type, e.resource_id,
            r.value ->> 'displayName' AS resource_name,
            COALESCE(e.actor ->> 'userPrincipalName', e.actor ->> 'applicationId',
                     e.actor ->> 'applicationDisplayName') AS actor,

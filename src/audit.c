@@ -1,6 +1,7 @@
 #include "audit.h"
 
 #include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "edm.h"
@@ -135,10 +136,16 @@ static const char *resource_type(arena *a, const entity *e)
     return t;
 }
 
+/* By name over every column of the audit entity, server-side ones too. */
 static void set(arena *a, prop_value *v, const char *name, const char *text)
 {
-    int i = entity_property_index(&audit_event_entity, name, strlen(name));
-    v[i] = (prop_value){ .present = true, .text = arena_strdup(a, text), .len = strlen(text) };
+    const entity *e = &audit_event_entity;
+    for (int i = 0; i < e->nprops; i++)
+        if (strcmp(e->props[i].name, name) == 0) {
+            v[i] = (prop_value){ .present = true, .text = arena_strdup(a, text), .len = strlen(text) };
+            return;
+        }
+    abort();   /* a name this file and the entity table disagree on */
 }
 
 const sql_statement *audit_record(arena *a, const entity *e, const char *tenant, audit_operation op, const char *id,
@@ -165,5 +172,6 @@ const sql_statement *audit_record(arena *a, const entity *e, const char *tenant,
     set(a, v, "correlationId", correlation_id);
     set(a, v, "actor", actor_json(a, actor));
     set(a, v, "resources", resources_json(a, type, id, name, changes, nchanges));
+    set(a, v, "resourceId", id);
     return sql_insert(a, &audit_event_entity, tenant, NULL, v);
 }

@@ -351,7 +351,8 @@ static const char *import_one(db *d, arena *a, const entity *e, const char *tena
     db_rows *r;
     db_status st = db_run(d, a, sql_insert(a, e, tenant, key, values), &r);
     if (st == DB_OK) {
-        /* imports are audited like any other write (API.md §8), by certgraphctl itself */
+        /* imports are audited like any other write (API.md §8), by certgraphctl itself; the
+         * singleton's, like its PATCH, is a Patch */
         const char **row = arena_alloc(a, (size_t)e->nprops * sizeof *row);
         for (int i = 0; i < e->nprops; i++) row[i] = db_rows_value(r, 0, i);
         const char *const *old = NULL;
@@ -362,7 +363,7 @@ static const char *import_one(db *d, arena *a, const entity *e, const char *tena
         }
         char correlation[37];
         value_uuid_format(import_correlation, 4, correlation);
-        st = db_run(d, a, audit_record(a, e, tenant, old ? AUDIT_PATCH : AUDIT_CREATE, row[0], old, row, values,
+        st = db_run(d, a, audit_record(a, e, tenant, e->singleton ? AUDIT_PATCH : AUDIT_CREATE, row[0], old, row, values,
                                        &import_actor, correlation), &r);
     }
     switch (st) {
@@ -420,7 +421,10 @@ static int cmd_import(int argc, char **argv)
         else { fputs(usage, stderr); return 2; }
     }
     const entity *e = resource ? entity_by_segment(resource) : NULL;
-    if (e && e->append_only) e = NULL;   /* the audit trail is written by the service alone */
+    if (e && e->append_only) {
+        fprintf(stderr, "certgraphctl import: %s is written by the service alone (append-only)\n", e->segment);
+        return 2;
+    }
     char tid[37];
     if (!e || !path || !tenant || !value_uuid_lower(tenant, strlen(tenant), tid)) {
         fprintf(stderr, "certgraphctl import: %s\n", !e ? "RESOURCE must name a Graph collection or singleton"

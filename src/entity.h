@@ -34,7 +34,9 @@ enum {
 typedef struct complex_member {
     const char *name;
     const char *type;            /* "Edm.String", "Collection(Edm.String)", "microsoft.graph.auditProperty" */
-    bool filterable;             /* a string member any() may compare */
+    /* The entity's (server-side, text) column that mirrors this member of the collection's one item:
+     * any(r: r/member eq 'x') compiles to column = 'x', an index lookup. NULL: not filterable. */
+    const char *column;
 } complex_member;
 
 typedef struct complex_type {

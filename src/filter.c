@@ -574,9 +574,9 @@ static bool check(parser *p, filter_node *n)
             c->b = t;
         }
         if (c->kind != F_CMP || c->op != CMP_EQ || c->a->kind != F_MEMBER || c->b->kind != F_LITERAL ||
-            !prop->complex->members[c->a->prop].filterable)
-            return fail_node(p, c, arena_printf(p->a, "inside any(), compare one string member of %s with eq, as in "
-                                                      "r/resourceId eq '...'", prop->complex->name)), false;
+            !prop->complex->members[c->a->prop].column)
+            return fail_node(p, c, arena_printf(p->a, "inside any(), compare the member resourceId of %s with eq, "
+                                                      "as in r/resourceId eq '...'", prop->complex->name)), false;
         if (c->b->lit != LIT_STRING && c->b->lit != LIT_GUID)
             return fail_node(p, c->b, "the literal inside any() must be a string"), false;
         c->b->text = arena_strndup(p->a, c->b->text, c->b->len);

@@ -94,7 +94,7 @@ static bool parse_orderby(arena *a, const entity *e, const char *value, odata_qu
         if (prop < 0)
             return fail(message, arena_printf(a, "Invalid $orderby: property '%.*s' does not exist on type '%s'.",
                                               (int)(name_len > 100 ? 100 : name_len), item, e->type_name));
-        if (!(e->props[prop].flags & PROP_FILTERABLE))
+        if (!(e->props[prop].flags & PROP_FILTERABLE) || e->props[prop].type == EDM_COMPLEX)
             return fail(message, arena_printf(a, "Invalid $orderby: property '%s' cannot be used to order.",
                                               e->props[prop].name));
         bool desc = strcmp(dir, "desc") == 0;

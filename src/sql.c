@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "edm.h"
-#include "json.h"
 
 /* ---- text ------------------------------------------------------------------------------------ */
 
@@ -418,18 +417,9 @@ static void compile(builder *q, const entity *e, const filter_node *n)
         sb_adds(b, n->op ? "TRUE" : "FALSE");
         return;
     case F_ANY: {
-        /* an item with member = literal: jsonb containment, which the GIN index answers */
-        strbuf item;
-        sb_init(&item, q->a, 64 + n->a->b->len);
-        json_writer *w = json_writer_new(&item);
-        json_begin_array(w);
-        json_begin_object(w);
-        json_key(w, n->a->a->text);
-        json_string(w, n->a->b->text);
-        json_end_object(w);
-        json_end_array(w);
-        sb_printf(b, "(%s @> ", e->props[n->prop].column);
-        param(q, item.data, "jsonb");
+        /* the collection holds one item, whose filterable member the entity keeps as a column */
+        sb_printf(b, "(%s = ", e->props[n->prop].complex->members[n->a->a->prop].column);
+        param(q, n->a->b->text, "text");
         sb_addc(b, ')');
         return;
     }

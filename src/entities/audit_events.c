@@ -1,12 +1,12 @@
 /* Graph's auditEvent: one row per successful write, added by the service in the write's own
  * transaction (audit.c) and served read-only (API.md §8). actor and resources are complex values,
- * stored as jsonb and served as stored. */
+ * stored as jsonb and served as stored; an event names one resource, whose id is also a column. */
 #include "entity.h"
 
 static const complex_member audit_property_members[] = {
-    { "displayName", "Edm.String", false },
-    { "oldValue", "Edm.String", false },
-    { "newValue", "Edm.String", false },
+    { "displayName", "Edm.String", NULL },
+    { "oldValue", "Edm.String", NULL },
+    { "newValue", "Edm.String", NULL },
 };
 
 static const complex_type audit_property_type = {
@@ -15,11 +15,11 @@ static const complex_type audit_property_type = {
 };
 
 static const complex_member audit_resource_members[] = {
-    { "displayName", "Edm.String", true },
-    { "type", "Edm.String", true },
-    { "auditResourceType", "Edm.String", true },
-    { "resourceId", "Edm.String", true },
-    { "modifiedProperties", "Collection(microsoft.graph.auditProperty)", false },
+    { "displayName", "Edm.String", NULL },
+    { "type", "Edm.String", NULL },
+    { "auditResourceType", "Edm.String", NULL },
+    { "resourceId", "Edm.String", "resource_id" },
+    { "modifiedProperties", "Collection(microsoft.graph.auditProperty)", NULL },
 };
 
 static const complex_type audit_resource_type = {
@@ -28,15 +28,15 @@ static const complex_type audit_resource_type = {
 };
 
 static const complex_member audit_actor_members[] = {
-    { "type", "Edm.String", true },
-    { "auditActorType", "Edm.String", true },
-    { "userPermissions", "Collection(Edm.String)", false },
-    { "applicationId", "Edm.String", true },
-    { "applicationDisplayName", "Edm.String", true },
-    { "userPrincipalName", "Edm.String", true },
-    { "servicePrincipalName", "Edm.String", true },
-    { "ipAddress", "Edm.String", true },
-    { "userId", "Edm.String", true },
+    { "type", "Edm.String", NULL },
+    { "auditActorType", "Edm.String", NULL },
+    { "userPermissions", "Collection(Edm.String)", NULL },
+    { "applicationId", "Edm.String", NULL },
+    { "applicationDisplayName", "Edm.String", NULL },
+    { "userPrincipalName", "Edm.String", NULL },
+    { "servicePrincipalName", "Edm.String", NULL },
+    { "ipAddress", "Edm.String", NULL },
+    { "userId", "Edm.String", NULL },
 };
 
 static const complex_type audit_actor_type = {
@@ -62,6 +62,8 @@ static const property audit_event_properties[] = {
     { "correlationId", "correlation_id", EDM_GUID, PROP_FILTERABLE, NULL, -1, NULL },
     { "actor", "actor", EDM_COMPLEX, 0, NULL, -1, &audit_actor_type },
     { "resources", "resources", EDM_COMPLEX, PROP_COLLECTION | PROP_FILTERABLE, NULL, -1, &audit_resource_type },
+    /* the one resource's id, typed and indexed, for resources/any(r: r/resourceId eq '...') and reports */
+    { "resourceId", "resource_id", EDM_STRING, PROP_SERVER, NULL, -1, NULL },
 };
 
 const entity audit_event_entity = {

@@ -132,6 +132,21 @@ Test(audit, every_successful_write_is_one_event_with_the_delegated_actor_and_the
     cr_assert_eq(events("beta", tenant, NULL)->u.array.len, 3);
 }
 
+Test(audit, each_write_of_a_batch_is_its_own_event_with_the_callers_actor)
+{
+    const char *tenant = cg_new_tenant();
+    cg_response *r = cg_post("/beta/$batch", user_token(tenant), "{\"requests\":["
+        "{\"id\":\"1\",\"method\":\"POST\",\"url\":\"" STATES "\",\"headers\":{\"Content-Type\":\"application/json\"},"
+        "\"body\":{\"userPrincipalName\":\"one@contoso.example\"}},"
+        "{\"id\":\"2\",\"method\":\"POST\",\"url\":\"" STATES "\",\"headers\":{\"Content-Type\":\"application/json\"},"
+        "\"body\":{\"certificateKeyUsages\":\"not a number\"}},"
+        "{\"id\":\"3\",\"method\":\"GET\",\"url\":\"" STATES "\"}]}");
+    cg_assert_status(r, 200);
+    yajl_val list = events("beta", tenant, NULL);
+    cr_assert_eq(list->u.array.len, 1, "the created one only: %s", r->body);
+    cr_assert_str_eq(cg_str(cg_member(list->u.array.values[0], "actor"), "userPrincipalName"), "alice@contoso.example");
+}
+
 Test(audit, a_failed_write_records_nothing)
 {
     const char *tenant = cg_new_tenant();
@@ -227,8 +242,39 @@ Test(audit, the_collection_is_read_only_and_filters_like_graph)
 
     cg_assert_error(cg_get("/v1.0" EVENTS "?$filter=resources/any(r:r/modifiedProperties%20eq%20'x')", tok), 400, "BadRequest", NULL);
     cg_assert_error(cg_get("/v1.0" EVENTS "?$filter=actor%20eq%20'x'", tok), 400, "BadRequest", NULL);
+    cg_assert_error(cg_get("/v1.0" EVENTS "?$orderby=resources", tok), 400, "BadRequest", NULL);
     /* another tenant sees none of them */
     cr_assert_eq(events("v1.0", cg_new_tenant(), NULL)->u.array.len, 0);
+}
+
+/* The audit row is part of the write: when it cannot be written, neither is the entity. */
+static void set_audit_insert(bool allowed)
+{
+    PGresult *r = PQexec(cg_db(), allowed ? "GRANT INSERT ON audit_event TO certgraph_service"
+                                          : "REVOKE INSERT ON audit_event FROM certgraph_service");
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(cg_db()));
+    PQclear(r);
+}
+
+static void restore_audit_insert(void)
+{
+    set_audit_insert(true);
+    cg_teardown();
+}
+
+Test(audit, a_write_whose_audit_row_fails_is_not_written, .fini = restore_audit_insert)
+{
+    const char *tenant = cg_new_tenant();
+    set_audit_insert(false);
+    cg_response *r = cg_post("/beta" STATES, user_token(tenant), "{\"userPrincipalName\":\"lost@contoso.example\"}");
+    set_audit_insert(true);
+    cg_assert_error(r, 500, "InternalServerError", NULL);
+    const char *p[] = { tenant };
+    cr_assert_str_eq(cg_db_value("SELECT count(*) FROM managed_all_device_certificate_state WHERE tenant_id = $1", 1, p), "0");
+    cr_assert_eq(events_in_db(tenant), 0);
+    /* and the worker's connection is fine afterwards */
+    cg_create("beta", STATES, user_token(tenant), "{\"userPrincipalName\":\"kept@contoso.example\"}");
+    cr_assert_eq(events_in_db(tenant), 1);
 }
 
 Test(audit, the_service_role_may_add_rows_but_never_change_or_remove_them)

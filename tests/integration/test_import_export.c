@@ -89,6 +89,11 @@ Test(import_export, a_tenant_round_trips_into_a_fresh_one)
         remove(file);
     }
     assert_same_answers(token_a, token_b);
+    /* each imported entity is one audited create by certgraphctl (the symantec singleton's a Patch) */
+    cr_assert_str_eq(cg_db_value("SELECT count(*) FILTER (WHERE actor ->> 'applicationDisplayName' = 'certgraphctl import')"
+                                 " || '/' || count(*) FROM audit_event WHERE tenant_id = $1::uuid", 1, (const char *[]){ b }), "8/8");
+    cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM audit_event WHERE tenant_id = $1::uuid AND activity_operation_type = 'Create'",
+                                 1, (const char *[]){ b }), "7");
     /* the kept certificate came along: psql sees the same thumbprint in both tenants */
     char *ta = cg_db_value("SELECT string_agg(thumbprint_sha1, ',' ORDER BY id) FROM enterprise_code_signing_certificate WHERE tenant_id = $1::uuid", 1, (const char *[]){ a });
     char *tb = cg_db_value("SELECT string_agg(thumbprint_sha1, ',' ORDER BY id) FROM enterprise_code_signing_certificate WHERE tenant_id = $1::uuid", 1, (const char *[]){ b });
@@ -101,6 +106,8 @@ Test(import_export, a_tenant_round_trips_into_a_fresh_one)
     cr_assert(strstr(err, "line 1:") && strstr(err, "exists already"), "%s", err);
     remove(file);
     assert_same_answers(token_a, token_b);
+    cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM audit_event WHERE tenant_id = $1::uuid", 1, (const char *[]){ b }), "8",
+                     "the refused import recorded nothing");
 }
 
 Test(import_export, a_bad_line_rolls_the_whole_import_back)
@@ -116,6 +123,7 @@ Test(import_export, a_bad_line_rolls_the_whole_import_back)
     remove(file);
     cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM managed_all_device_certificate_state WHERE tenant_id = $1::uuid", 1,
                                  (const char *[]){ c }), "0");
+    cr_assert_str_eq(cg_db_value("SELECT count(*)::text FROM audit_event WHERE tenant_id = $1::uuid", 1, (const char *[]){ c }), "0");
     /* a Graph collection answer, as a GET gives it, imports as a whole */
     const char *src = cg_new_tenant();
     const char *token = cg_tenant_token(src);

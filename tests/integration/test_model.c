@@ -80,6 +80,16 @@ static void check_version(const char *version, unsigned bit)
             cr_assert_not_null(pn, "%s: %s.%s", version, name, p->name);
             cr_assert_str_eq(prop(pn, "Type"), edm_type_name(p), "%s.%s", name, p->name);
             cr_assert_str_eq(prop(pn, "Nullable"), (p->flags & PROP_NULLABLE) ? "" : "false", "%s.%s", name, p->name);
+            if (p->complex) {   /* the audit trail's actor and resources: a ComplexType with every member */
+                xmlNode *ct = child(schema, "ComplexType", "Name", strrchr(p->complex->name, '.') + 1);
+                cr_assert_not_null(ct, "%s", p->complex->name);
+                cr_assert_eq(count_children(ct, "Property"), p->complex->nmembers, "%s", p->complex->name);
+                for (int m = 0; m < p->complex->nmembers; m++) {
+                    xmlNode *member = child(ct, "Property", "Name", p->complex->members[m].name);
+                    cr_assert_not_null(member, "%s.%s", p->complex->name, p->complex->members[m].name);
+                    cr_assert_str_eq(prop(member, "Type"), p->complex->members[m].type);
+                }
+            }
             if (p->enumeration) {
                 xmlNode *en = child(schema, "EnumType", "Name", strrchr(p->enumeration->name, '.') + 1);
                 cr_assert_not_null(en, "%s", p->enumeration->name);

@@ -12,6 +12,14 @@ const metadata = require("odatajs/lib/odata/metadata.js");
   const schema = model.dataServices.schema.find((s) => s.namespace === "microsoft.graph");
   const types = new Map((schema.entityType || []).map((t) => [`microsoft.graph.${t.name}`, t]));
   const enums = new Set((schema.enumType || []).map((t) => `microsoft.graph.${t.name}`));
+  const complex = new Map((schema.complexType || []).map((t) => [`microsoft.graph.${t.name}`, t]));
+  // Edm.*, an enum or a complex type (whose members must resolve too), maybe in Collection(...)
+  const known = (type) => {
+    const t = type.replace(/^Collection\((.*)\)$/, "$1");
+    if (t.startsWith("Edm.") || enums.has(t)) return true;
+    const c = complex.get(t);
+    return !!c && c.property.every((m) => known(m.type));
+  };
   const found = [];
   for (const singleton of schema.entityContainer.singleton) {
     const parent = types.get(singleton.type);
@@ -21,7 +29,7 @@ const metadata = require("odatajs/lib/odata/metadata.js");
       const type = types.get(typeName);
       if (!type || !type.key || !type.property.length) throw new Error(`${nav.name}: ${typeName} is not a keyed entity type`);
       for (const p of type.property)
-        if (!p.type.startsWith("Edm.") && !enums.has(p.type)) throw new Error(`${typeName}.${p.name}: unknown type ${p.type}`);
+        if (!known(p.type)) throw new Error(`${typeName}.${p.name}: unknown type ${p.type}`);
       found.push(`/${singleton.name}/${nav.name} (${nav.type}, ${type.property.length} properties)`);
     }
   }
