@@ -17,6 +17,7 @@ CREATE TABLE audit_event (
     actor jsonb NOT NULL,
     resources jsonb NOT NULL,
     resource_id text COLLATE "C" NOT NULL,   -- the one resource's id, for lookups by entity
+    request_id uuid NOT NULL,                -- the writing call's request-id (correlation_id: the client's)
     PRIMARY KEY (tenant_id, id)
 );
 
@@ -39,7 +40,7 @@ CREATE VIEW reporting.audit_trail AS
            e.actor ->> 'type' AS actor_type, e.actor ->> 'userId' AS actor_user_id,
            e.actor ->> 'applicationId' AS actor_application_id, e.actor ->> 'ipAddress' AS ip_address,
            m.value ->> 'displayName' AS property, m.value ->> 'oldValue' AS old_value,
-           m.value ->> 'newValue' AS new_value, e.correlation_id
+           m.value ->> 'newValue' AS new_value, e.correlation_id, e.request_id
     FROM audit_event e
     CROSS JOIN LATERAL jsonb_array_elements(e.resources) AS r(value)
     LEFT JOIN LATERAL jsonb_array_elements(r.value -> 'modifiedProperties') AS m(value) ON true;

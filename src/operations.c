@@ -63,7 +63,7 @@ static void audit(call *c, audit_operation op, const char *id, const char *const
     const char *crid = rq->client_request_id;
     char correlation[37];
     if (!crid || !value_uuid_lower(crid, strlen(crid), correlation)) snprintf(correlation, sizeof correlation, "%s", rq->request_id);
-    c->audit = audit_record(rq->a, c->e, rq->tenant, op, id, old, new, body, &who, correlation);
+    c->audit = audit_record(rq->a, c->e, rq->tenant, op, id, old, new, body, &who, correlation, rq->request_id);
 }
 
 /* The body's values by property; NULL once the error has been answered. */

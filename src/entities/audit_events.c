@@ -64,6 +64,8 @@ static const property audit_event_properties[] = {
     { "resources", "resources", EDM_COMPLEX, PROP_COLLECTION | PROP_FILTERABLE, NULL, -1, &audit_resource_type },
     /* the one resource's id, typed and indexed, for resources/any(r: r/resourceId eq '...') and reports */
     { "resourceId", "resource_id", EDM_STRING, PROP_SERVER, NULL, -1, NULL },
+    /* the request-id of the call that wrote (correlationId is the client's id when it sent a GUID) */
+    { "requestId", "request_id", EDM_GUID, PROP_SERVER, NULL, -1, NULL },
 };
 
 const entity audit_event_entity = {

@@ -87,6 +87,9 @@ Test(audit, every_successful_write_is_one_event_with_the_delegated_actor_and_the
     cr_assert_str_eq(cg_str(create, "category"), "DeviceConfiguration");
     cr_assert(cg_is_uuid(cg_str(create, "correlationId")));
     cr_assert_str_eq(cg_str(patch, "correlationId"), "5ca1ab1e-0000-4000-8000-000000000042");
+    /* the request-id nginx gave the PATCH is kept beside it, for psql */
+    const char *ev_id[] = { cg_str(patch, "id") };
+    cr_assert_str_eq(cg_db_value("SELECT request_id::text FROM audit_event WHERE id = $1", 1, ev_id), cg_header(r, "request-id"));
     long long t_create, t_del;
     cr_assert(cg_parse_instant(cg_str(create, "activityDateTime"), &t_create));
     cr_assert(cg_parse_instant(cg_str(del, "activityDateTime"), &t_del));
