@@ -12,8 +12,11 @@ INTEG_LDLIBS := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)
 
 B       := build
 MAINS   := src/certgraphd.c src/certgraphctl.c
-LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*.c src/entities/*.c))
+# Signing dev tokens: certgraphctl and the tests only; the daemon carries no signing path.
+CTLSRC  := src/auth_sign.c
+LIBSRC  := $(filter-out $(MAINS) $(CTLSRC),$(wildcard src/*.c src/entities/*.c))
 LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o) $(B)/migrations.o
+CTLOBJ  := $(CTLSRC:%.c=$(B)/%.o)
 UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
@@ -34,10 +37,10 @@ $(B)/migrations.o: $(B)/migrations.c
 
 $(B)/certgraphd: $(B)/src/certgraphd.o $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-$(B)/certgraphctl: $(B)/src/certgraphctl.o $(LIBOBJ)
+$(B)/certgraphctl: $(B)/src/certgraphctl.o $(LIBOBJ) $(CTLOBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/unit-tests: $(UNIT:%.c=$(B)/%.o) $(LIBOBJ)
+$(B)/unit-tests: $(UNIT:%.c=$(B)/%.o) $(LIBOBJ) $(CTLOBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
 $(B)/tests/integration/%.o: ALL_CFLAGS += $(INTEG_CFLAGS)
 $(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
@@ -59,6 +62,7 @@ asan-test: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
 integration-test: deps all $(B)/integration-tests
+	@if nm $(B)/certgraphd | grep -qw auth_sign; then echo "certgraphd must not link token signing" >&2; exit 1; fi
 	sh tests/integration/run.sh $(B)
 
 # The integration suite once more against the sanitizer build of certgraphd: a memory or UB error in

@@ -48,7 +48,8 @@ auth_result auth_verify(const auth_config *cfg, const char *authorization, time_
 /* A short client-facing sentence for a result (no internals). */
 const char *auth_result_message(auth_result r);
 
-/* Signs claims_json (a JSON object) with the PEM private key at key_path: RS256 for RSA keys,
+/* (auth_sign.c, linked into certgraphctl and the tests only, never into certgraphd.)
+ * Signs claims_json (a JSON object) with the PEM private key at key_path: RS256 for RSA keys,
  * ES256 for P-256 keys. Returns a malloc'd compact JWT or NULL with a reason in err. */
 char *auth_sign(const char *key_path, const char *kid, const char *claims_json, char *err, size_t errlen);
 #endif

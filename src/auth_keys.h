@@ -2,6 +2,9 @@
  * JSON-member and error helpers both files use. Not part of the public interface in auth.h. */
 #ifndef CERTGRAPH_AUTH_KEYS_H
 #define CERTGRAPH_AUTH_KEYS_H
+/* A JWS ES256 signature is R and S, 32 bytes each. */
+#define ES256_HALF     32
+#define ES256_SIG_LEN  (2 * ES256_HALF)
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -180,6 +180,16 @@ static char *hs256_token(const void *key, size_t keylen, const char *claims_json
     return fmt("%s.%s", input, b64url(mac, maclen));
 }
 
+/* The same with a header of the test's own. */
+static char *hs256_token_with_header(const char *header_json, const char *claims_json)
+{
+    unsigned char mac[32];
+    unsigned int maclen = 0;
+    char *input = fmt("%s.%s", b64url_str(header_json), b64url_str(claims_json));
+    cr_assert_not_null(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (unsigned char *)input, strlen(input), mac, &maclen));
+    return fmt("%s.%s", input, b64url(mac, maclen));
+}
+
 static char *read_all(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -779,4 +789,42 @@ Test(auth, messages_are_json_safe)
     cr_assert_str_eq(auth_result_message(AUTH_MISSING), "Access token is empty.");
     cr_assert_str_eq(auth_result_message(AUTH_BAD_SIGNATURE), "Invalid signature.");
     cr_assert_str_neq(auth_result_message(AUTH_BAD_AUDIENCE), auth_result_message(AUTH_BAD_ISSUER));
+}
+
+/* ---------- strict claims: what a lenient JSON reader or C-string comparison would let through ---------- */
+
+Test(auth, json_comments_in_header_or_payload_are_malformed)
+{
+    auth_config *cfg = config(NULL, SECRET);
+    const char *good = make_claims((claims){ 0 });
+    cr_assert_eq(verify(cfg, hs256_token_with_header("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", good)), AUTH_OK);
+    cr_assert_eq(verify(cfg, hs256_token_with_header("{/*c*/\"alg\":\"HS256\",\"typ\":\"JWT\"}", good)), AUTH_MALFORMED);
+    cr_assert_eq(verify(cfg, hs256_token_with_header("{\"alg\":\"HS256\"}//x", good)), AUTH_MALFORMED);
+    cr_assert_eq(verify(cfg, hs256_token(SECRET, strlen(SECRET), fmt("{/**/%s", good + 1))), AUTH_MALFORMED);
+    cr_assert_eq(verify(cfg, hs256_token(SECRET, strlen(SECRET), fmt("%s {}", good))), AUTH_MALFORMED, "trailing value");
+}
+
+Test(auth, duplicate_claims_are_malformed)
+{
+    auth_config *cfg = config(NULL, SECRET);
+    const char *dup = make_claims((claims){ .extra = "\"tid\":\"" OTHER_TID "\"" });
+    cr_assert_eq(verify(cfg, hs256_token(SECRET, strlen(SECRET), dup)), AUTH_MALFORMED);
+    cr_assert_eq(verify(cfg, hs256_token_with_header("{\"alg\":\"none\",\"alg\":\"HS256\"}", make_claims((claims){ 0 }))),
+                 AUTH_MALFORMED);
+}
+
+Test(auth, a_nul_in_a_claim_is_refused_however_it_is_escaped)
+{
+    auth_config *cfg = config(NULL, SECRET);
+    const char *cases[] = {
+        make_claims((claims){ .tid = "\"" TID "\\u0000junk\"" }),
+        make_claims((claims){ .aud = "\"" AUD "\\u0000.evil\"" }),
+        make_claims((claims){ .iss = "\"" ISS "\\u0000.evil\"" }),
+        make_claims((claims){ .extra = "\"scp\":\"DeviceManagementApps.ReadWrite.All\\u0000\"" }),
+        make_claims((claims){ .extra = "\"t\\u0000id\":\"x\"" }),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(verify(cfg, hs256_token(SECRET, strlen(SECRET), cases[i])), AUTH_MALFORMED, "%s", cases[i]);
+    /* the same claims without the NUL are fine */
+    cr_assert_eq(verify(cfg, hs256_token(SECRET, strlen(SECRET), make_claims((claims){ .tid = "\"" TID "\"" }))), AUTH_OK);
 }
