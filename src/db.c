@@ -267,6 +267,38 @@ db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out)
     return DB_UNAVAILABLE;
 }
 
+bool db_ping(db *d, int timeout_ms)
+{
+    if (d->tx != TX_NONE) return false;
+    if (!connection_usable(d)) {
+        disconnect(d);
+        if (!connect_and_prepare(d)) return false;
+    }
+    if (!PQsendQuery(d->conn, "SELECT 1")) {
+        disconnect(d);
+        return false;
+    }
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (PQisBusy(d->conn)) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        struct pollfd p = { .fd = PQsocket(d->conn), .events = POLLIN };
+        /* no answer in time: the connection is of no use to the next request either */
+        if (spent >= timeout_ms || poll(&p, 1, (int)(timeout_ms - spent)) <= 0 || !PQconsumeInput(d->conn)) {
+            disconnect(d);
+            return false;
+        }
+    }
+    bool ok = false;
+    PGresult *r;
+    while ((r = PQgetResult(d->conn))) {
+        ok = ok || PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+    }
+    return ok;
+}
+
 void db_begin(db *d)
 {
     d->tx = TX_WANTED;

@@ -28,6 +28,10 @@ bool db_connect(db *d);
  * is retried once on a fresh one. On DB_OK *out holds the rows, owned by the request's arena a. */
 db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out);
 
+/* PostgreSQL answers a trivial query on this connection (reconnecting first if need be) within
+ * timeout_ms: the readiness probe. A query that does not answer in time drops the connection. */
+bool db_ping(db *d, int timeout_ms);
+
 /* A request's writes: db_begin opens one transaction that every db_run joins until db_commit or
  * db_rollback. BEGIN travels with the first statement, so it costs no extra round trip. */
 void db_begin(db *d);

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "errors.h"
 #include "dispatch.h"
+#include "health.h"
 #include "token_check.h"
 #include "values.h"
 
@@ -122,8 +123,11 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     const char *crid = param(fr, "CLIENT_REQUEST_ID");
     rq.client_request_id = printable(crid, 200) ? crid : "";
 
-    if (strcmp(param(fr, "CERTGRAPH_ROLE"), "auth") == 0) {
+    const char *role = param(fr, "CERTGRAPH_ROLE");
+    if (strcmp(role, "auth") == 0) {
         handle_token_check(&rq, &rs, auth, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
+    } else if (strcmp(role, "health") == 0) {
+        handle_health(&rq, &rs, d);
     } else if (!read_body(fr, a, &rq)) {
         respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
         fr->keepConnection = 0;   /* the unread body must not be taken for the next request */

@@ -279,3 +279,40 @@ Test(zz_resilience, a_configured_public_url_is_used_for_absolute_urls_whatever_t
     cr_assert(strncmp(cg_header(r, "Location"), cg_fmt("https://%s/beta", cg_hostport()), strlen(cg_fmt("https://%s/beta", cg_hostport()))) == 0,
               "Location: %s", cg_header(r, "Location"));
 }
+
+/* The probes: no token; /healthz is the pool's, /readyz PostgreSQL's too, and flips with it. */
+static cg_response *probe(const char *path)
+{
+    return cg_call(.path = path, .timeout = 10);
+}
+
+Test(zz_resilience, readyz_follows_postgresql_and_healthz_the_pool)
+{
+    cg_response *r = probe("/healthz");
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(r->body, "ok\n");
+    r = probe("/readyz");
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(r->body, "ready\n");
+    cg_assert_status(cg_call(.method = "POST", .path = "/readyz", .body = "{}"), 405);
+    cg_assert_status(probe("/healthz?verbose=1"), 200);
+
+    pg_stopped = true;
+    int rc = system(cg_env("CERTGRAPH_TEST_PG_STOP"));
+    cr_assert_eq(rc, 0, "CERTGRAPH_TEST_PG_STOP failed (%d)", rc);
+    r = probe("/readyz");
+    cg_assert_error(r, 503, "ServiceUnavailable", "PostgreSQL");
+    cr_assert_not_null(cg_header(r, "Retry-After"));
+    cr_assert_lt(r->seconds, 2.0, "answers within the probe's budget: %.2f s", r->seconds);
+    cg_assert_status(probe("/healthz"), 200);   /* alive, not ready */
+
+    start_postgres();
+    /* workers reconnect at most once a second */
+    long status = 0;
+    for (int i = 0; i < 40 && status != 200; i++) {
+        r = probe("/readyz");
+        status = r->status;
+        if (status != 200) cg_sleep_ms(250);
+    }
+    cr_assert_eq(status, 200, "ready again once PostgreSQL is back");
+}
