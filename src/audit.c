@@ -16,7 +16,10 @@ static const char *digest(arena *a, const char *base64)
     if (!base64) return NULL;
     size_t n = 0;
     const unsigned char *bytes = value_base64_decode(a, base64, strlen(base64), &n);
-    if (!bytes) bytes = (const unsigned char *)"";
+    if (!bytes) {   /* never stored so: the column only holds what the body reader checked */
+        bytes = (const unsigned char *)"";
+        n = 0;
+    }
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256(bytes, n, md);
     return value_hex(a, md, sizeof md);
