@@ -196,8 +196,7 @@ static int export_page(db *d, arena *page, const entity *e, const char *tenant, 
     int n = db_rows_count(r);
     int content = entity_property_index(e, "content", 7);
     for (int row = 0; row < n; row++) {
-        const char **values = arena_alloc(page, (size_t)e->nprops * sizeof *values);
-        for (int i = 0; i < e->nprops; i++) values[i] = db_rows_value(r, row, i);
+        const char **values = db_rows_values(r, page, row, false);
         if (e->content_kept_in && content >= 0 && !values[content]) values[content] = values[e->content_kept_in];
         strbuf line;
         sb_init(&line, page, 1024);
@@ -353,14 +352,8 @@ static const char *import_one(db *d, arena *a, const entity *e, const char *tena
     if (st == DB_OK) {
         /* imports are audited like any other write (API.md §8), by certgraphctl itself; the
          * singleton's, like its PATCH, is a Patch */
-        const char **row = arena_alloc(a, (size_t)e->nprops * sizeof *row);
-        for (int i = 0; i < e->nprops; i++) row[i] = db_rows_value(r, 0, i);
-        const char *const *old = NULL;
-        if (e->singleton && db_rows_old_value(r, 0, 0)) {
-            const char **was = arena_alloc(a, (size_t)e->nprops * sizeof *was);
-            for (int i = 0; i < e->nprops; i++) was[i] = db_rows_old_value(r, 0, i);
-            old = was;
-        }
+        const char **row = db_rows_values(r, a, 0, false);
+        const char *const *old = db_rows_values(r, a, 0, true);
         char correlation[37];
         value_uuid_format(import_correlation, 4, correlation);
         st = db_run(d, a, audit_record(a, e, tenant, e->singleton ? AUDIT_PATCH : AUDIT_CREATE, row[0], old, row, values,

@@ -385,9 +385,13 @@ const char *db_rows_value(const db_rows *r, int row, int prop)
     return PQgetvalue(r->result, row, col);
 }
 
-const char *db_rows_old_value(const db_rows *r, int row, int prop)
+const char **db_rows_values(const db_rows *r, arena *a, int row, bool before)
 {
-    return db_rows_value(r, row, r->nprops + prop);
+    const char **values = arena_alloc(a, (size_t)(r->nprops > 0 ? r->nprops : 1) * sizeof *values);
+    int first = before ? r->nprops : 0;
+    for (int i = 0; i < r->nprops; i++) values[i] = db_rows_value(r, row, first + i);
+    /* every row has an id: none before means there was no row */
+    return before && r->nprops > 0 && !values[0] ? NULL : values;
 }
 
 const char *db_rows_scalar(const db_rows *r)

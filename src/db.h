@@ -44,8 +44,10 @@ int db_rows_count(const db_rows *r);
 /* The text of property prop (an index into the statement's entity's props) in row; NULL when it is
  * SQL null or the statement did not select it. */
 const char *db_rows_value(const db_rows *r, int row, int prop);
-/* The value prop had before the statement (an UPDATE's, DELETE's or upsert's), as db_rows_value. */
-const char *db_rows_old_value(const db_rows *r, int row, int prop);
+/* A row's values by property (the statement's entity's nprops of them, in the arena), as
+ * db_rows_value gives them; before: the values from before the statement (an UPDATE's, DELETE's or
+ * upsert's), NULL when there was no row before. */
+const char **db_rows_values(const db_rows *r, arena *a, int row, bool before);
 /* The first column of the first row (a count, say); NULL when there is none. */
 const char *db_rows_scalar(const db_rows *r);
 #endif

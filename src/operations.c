@@ -40,17 +40,13 @@ void call_not_found(call *c)
 /* A row as values by property (what render.c takes). */
 static const char **row_values(const call *c, const db_rows *r, int row)
 {
-    const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
-    for (int i = 0; i < c->e->nprops; i++) values[i] = db_rows_value(r, row, i);
-    return values;
+    return db_rows_values(r, c->rq->a, row, false);
 }
 
 /* The row as it was before the write; NULL when there was none (the singleton's first PATCH). */
 static const char **old_row_values(const call *c, const db_rows *r, int row)
 {
-    const char **values = arena_alloc(c->rq->a, (size_t)c->e->nprops * sizeof *values);
-    for (int i = 0; i < c->e->nprops; i++) values[i] = db_rows_old_value(r, row, i);
-    return values[0] ? values : NULL;
+    return db_rows_values(r, c->rq->a, row, true);
 }
 
 /* The auditEvent of a write that succeeded, committed with it (dispatch.c). */
