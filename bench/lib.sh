@@ -3,6 +3,8 @@
 command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install wrk)" >&2; exit 1; }
 make -s all
 export CERTGRAPH_VAR=/tmp/certgraph-bench CERTGRAPH_PORT=19443
+# Benchmarks measure the request path, not Graph's budgets (bench/throttle-cost.sh measures those).
+export CERTGRAPH_THROTTLING=${CERTGRAPH_THROTTLING:-off}
 sh scripts/stack.sh destroy >/dev/null 2>&1 || true
 sh scripts/stack.sh up >/dev/null
 trap 'sh scripts/stack.sh destroy >/dev/null 2>&1 || true' EXIT
@@ -12,6 +14,16 @@ token=$(CERTGRAPH_JWT_SIGNING_KEY=$CERTGRAPH_JWT_SIGNING_KEY build/certgraphctl 
 states=/beta/deviceManagement/deviceConfigurationsAllManagedDeviceCertificateStates
 url=$CERTGRAPH_URL$states
 
+# 100,000 device states for the tenant, shaped like a real fleet.
+load_fleet() {
+  psql -qX "$CERTGRAPH_DB" -c "
+    INSERT INTO managed_all_device_certificate_state (tenant_id, managed_device_display_name, user_principal_name,
+      certificate_expiration_date_time, certificate_issuer_name, certificate_thumbprint, certificate_serial_number,
+      certificate_subject_name, certificate_extended_key_usages, certificate_issuance_date_time, certificate_key_usages)
+    SELECT '$tenant', 'dev' || g, 'u' || (g % 1000) || '@contoso.com', now() + g * interval '1 min', 'CN=Contoso CA',
+      md5(g::text), g::text, 'CN=dev' || g, '1.3.6.1.5.5.7.3.2', now(), 160
+    FROM generate_series(1, 100000) g;" >/dev/null
+}
 # Settle a bulk load first, or autovacuum and the checkpoint it triggers land in the first case.
 settle() { psql -qX "$CERTGRAPH_DB" -c "VACUUM ANALYZE managed_all_device_certificate_state" -c "CHECKPOINT" >/dev/null; }
 # A wrk script that GETs 10,000 random states of the tenant by id, spread over the run.

@@ -7,6 +7,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "guard.h"
+#include "health.h"
+#include "metrics.h"
 #include "prefork.h"
 #include "skiptoken.h"
 
@@ -29,6 +32,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "certgraphd: skiptoken key: %s\n", err);
         return 2;
     }
+    /* Shared state is mapped here, before the fork, so every worker counts into the same pages. */
+    metrics *m = metrics_new();
+    if (!m) {
+        fprintf(stderr, "certgraphd: cannot map the metrics\n");
+        return 1;
+    }
+    metrics_attach(m);
+    throttle *t = NULL;
+    if (cfg.throttling && !(t = throttle_new(&cfg.limits, err, sizeof err))) {
+        fprintf(stderr, "certgraphd: %s\n", err);
+        return 1;
+    }
+    guard_configure(t, &cfg.limits, cfg.chaos_on ? &cfg.chaos : NULL);
+    if (cfg.metrics_token_file && !health_metrics_token_load(cfg.metrics_token_file, err, sizeof err)) {
+        fprintf(stderr, "certgraphd: metrics token: %s\n", err);
+        return 2;
+    }
     if (FCGX_Init() != 0) {
         fprintf(stderr, "certgraphd: FCGX_Init failed\n");
         return 1;
@@ -43,5 +63,7 @@ int main(int argc, char **argv)
     close(fd);
     if (is_unix) unlink(cfg.listen);
     auth_config_free(auth);
+    throttle_free(t);
+    metrics_free(m);
     return rc;
 }

@@ -1,8 +1,11 @@
 /* certgraphd's configuration, read in one place: defaults, then environment, then flags. */
 #ifndef CERTGRAPH_CONFIG_H
 #define CERTGRAPH_CONFIG_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "auth.h"
+#include "chaos.h"
+#include "throttle.h"
 
 typedef struct config {
     const char *listen;        /* unix socket path, or host:port */
@@ -13,6 +16,12 @@ typedef struct config {
     const char *skiptoken_key; /* file of the $skiptoken signing secret; made on first run */
     const char *public_url;    /* origin for absolute URLs ("https://graph.example:8443"); NULL: from Host */
     auth_settings auth;
+    bool production;           /* CERTGRAPH_PROFILE: production (default) refuses chaos for all tenants */
+    bool throttling;           /* Graph's budgets; CERTGRAPH_THROTTLING=off for benchmarks and load tests */
+    throttle_limits limits;
+    bool chaos_on;             /* CERTGRAPH_CHAOS set */
+    chaos chaos;
+    const char *metrics_token_file; /* a bearer token that lets non-loopback scrapers read /metrics */
 } config;
 
 /* 0 on success; -1 with a message in err (also for --help, with err holding the usage). */

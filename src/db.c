@@ -1,4 +1,5 @@
 #include "db.h"
+#include "metrics.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -28,6 +29,7 @@ struct db {
     tx_state tx;
     time_t last_attempt;       /* connection attempts while PostgreSQL is down are spaced out */
     int failed_attempts;
+    bool connected_once;       /* a connection after this one is a reconnect */
 };
 
 static void forget_shapes(db *d);
@@ -128,8 +130,12 @@ static bool connect_and_prepare(db *d)
         }
     }
     d->failed_attempts = 0;
+    metrics_count(d->connected_once ? METRIC_DB_RECONNECTS : METRIC_DB_CONNECTS);
+    d->connected_once = true;
     return true;
 fail:
+    metrics_count(METRIC_DB_CONNECT_FAILURES);
+    if (d->failed_attempts == 0) metrics_count(METRIC_DB_OUTAGES);
     if (d->failed_attempts++ == 0)
         fprintf(stderr, "certgraphd[%d]: database unavailable: %s", (int)getpid(), PQerrorMessage(d->conn));
     disconnect(d);

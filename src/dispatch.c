@@ -7,6 +7,7 @@
 
 #include "call.h"
 #include "errors.h"
+#include "guard.h"
 #include "values.h"
 
 /* SCOPE_TOKEN: any verified token ($batch, whose inner requests are each checked for their own). */
@@ -131,6 +132,7 @@ void handle_api(const request *rq, response *rs, db *d)
         return;
     }
     c.e = c.rt.entity;
+    rs->resource = c.e ? c.e->type_name : c.rt.kind == PATH_BATCH ? "$batch" : c.rt.kind == PATH_METADATA ? "$metadata" : NULL;
     const operation *op = find_operation(c.rt.kind, c.e, rq->method);
     if (!op) {
         response_add_header(rs, "Allow", allow_header(rq->a, c.rt.kind, c.e));
@@ -143,6 +145,8 @@ void handle_api(const request *rq, response *rs, db *d)
         respond_error(rq, rs, 401, "Access token is empty.");
         return;
     }
+    /* $batch itself spends no budget: each of its requests does, as it comes through here */
+    if (op->scope != SCOPE_NONE && op->path != PATH_BATCH && !guard_admit(rq, rs)) return;
     if (!authorized(&c, op->scope)) {
         respond_error(rq, rs, 403, "The token does not carry a permission that allows this request.");
         return;

@@ -24,6 +24,7 @@ static const struct { int status; const char *code; const char *reason; } status
     { 429, "TooManyRequests", "Too Many Requests" },
     { 500, "InternalServerError", "Internal Server Error" },
     { 503, "ServiceUnavailable", "Service Unavailable" },
+    { 504, "GatewayTimeout", "Gateway Timeout" },
 };
 
 const char *graph_error_code(int status)
@@ -75,6 +76,7 @@ void respond_error(const request *rq, response *rs, int status, const char *mess
                 response_add_header(rs, old.header_names[i], old.header_values[i]);
     rs->status = status;
     rs->content_type = MEDIA_TYPE_JSON;
+    rs->resource = old.resource;
 
     json_writer *w = json_writer_new(&rs->body);
     json_begin_object(w);

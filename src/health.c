@@ -1,8 +1,16 @@
 #include "health.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "errors.h"
+#include "metrics.h"
+
+static unsigned char metrics_token_digest[32];
+static bool metrics_token_set;
 
 /* The path of the request-target, without its query. */
 static bool path_is(const char *uri, const char *path)
@@ -20,6 +28,7 @@ static void answer(response *rs, const char *text)
 
 void handle_health(const request *rq, response *rs, db *d)
 {
+    rs->resource = "health";
     const char *uri = rq->uri ? rq->uri : "";
     bool ready = path_is(uri, "/readyz");
     if (!ready && !path_is(uri, "/healthz")) {
@@ -41,4 +50,61 @@ void handle_health(const request *rq, response *rs, db *d)
         return;
     }
     answer(rs, "ready\n");
+}
+
+static void digest(const char *s, size_t n, unsigned char out[32])
+{
+    unsigned int len = 0;
+    EVP_Digest(s, n, out, &len, EVP_sha256(), NULL);
+}
+
+bool health_metrics_token_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    if (!f || !fgets(line, sizeof line, f)) {
+        snprintf(err, errlen, "cannot read a token from %s", path);
+        if (f) fclose(f);
+        return false;
+    }
+    fclose(f);
+    size_t n = strcspn(line, "\r\n");
+    if (n < 16) {
+        snprintf(err, errlen, "the metrics token in %s is shorter than 16 characters", path);
+        return false;
+    }
+    digest(line, n, metrics_token_digest);
+    OPENSSL_cleanse(line, sizeof line);
+    metrics_token_set = true;
+    return true;
+}
+
+static bool loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0;
+}
+
+static bool holds_token(const char *authorization)
+{
+    if (!metrics_token_set || !authorization || strncasecmp(authorization, "Bearer ", 7) != 0) return false;
+    unsigned char d[32];
+    digest(authorization + 7, strlen(authorization + 7), d);
+    return CRYPTO_memcmp(d, metrics_token_digest, sizeof d) == 0;   /* digests: no length or timing leak */
+}
+
+void handle_metrics(const request *rq, response *rs, const char *authorization)
+{
+    rs->resource = "metrics";
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+        response_add_header(rs, "Allow", "GET, HEAD");
+        respond_error(rq, rs, 405, "/metrics answers GET and HEAD only.");
+        return;
+    }
+    if (!loopback(rq->client_ip ? rq->client_ip : "") && !holds_token(authorization)) {
+        respond_error(rq, rs, 403, "/metrics is served to loopback addresses, or with the metrics token.");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    sb_adds(&rs->body, metrics_render(rq->a));
 }

@@ -1,5 +1,6 @@
-/* The probes a load balancer or an orchestrator asks: GET /healthz (a pool worker answers) and
- * GET /readyz (PostgreSQL answers too). No token, no throttling, no access log (nginx). */
+/* What an operator's tools ask: the probes GET /healthz (a pool worker answers) and GET /readyz
+ * (PostgreSQL answers too), with no token, no throttling, no access log (nginx); and GET /metrics,
+ * to a loopback address, or to anyone holding the metrics token when one is configured. */
 #ifndef CERTGRAPH_HEALTH_H
 #define CERTGRAPH_HEALTH_H
 #include "db.h"
@@ -9,4 +10,9 @@
 #define HEALTH_READY_TIMEOUT_MS 1000
 
 void handle_health(const request *rq, response *rs, db *d);
+
+/* Reads the metrics token (its first line) from path, keeping only its digest; false with a message. */
+bool health_metrics_token_load(const char *path, char *err, size_t errlen);
+/* authorization: the request's Authorization header, NULL when none. */
+void handle_metrics(const request *rq, response *rs, const char *authorization);
 #endif

@@ -36,6 +36,7 @@ typedef struct response {
     const char *header_values[RESPONSE_MAX_HEADERS];
     int nheaders;
     strbuf body;
+    const char *resource;           /* what was asked for, for metrics: a type name, "$batch", ... */
 } response;
 
 #define MEDIA_TYPE_JSON "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"

@@ -8,6 +8,7 @@
 #include "call.h"
 #include "errors.h"
 #include "json.h"
+#include "metrics.h"
 #include "skiptoken.h"
 #include "values.h"
 
@@ -16,6 +17,7 @@ bool call_db_ok(call *c, db_status st)
     switch (st) {
     case DB_OK: return true;
     case DB_UNAVAILABLE:
+        metrics_count(METRIC_DB_UNAVAILABLE);
         response_add_header(c->rs, "Retry-After", "5");
         respond_error(c->rq, c->rs, 503, "The service is temporarily unavailable. Retry later.");
         return false;

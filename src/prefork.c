@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
@@ -87,7 +88,9 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
             if (started[i] && time(NULL) - started[i] < 1) sleep_ms(500);
             workers[i] = spawn(cfg, auth, listen_fd);
             started[i] = time(NULL);
+            if (workers[i] > 0) metrics_count(METRIC_WORKERS_STARTED);
         }
+        metrics_workers_alive(alive());
         if (!logged) {
             fprintf(stderr, "certgraphd: %d workers on %s\n", nworkers, cfg->listen);
             logged = true;
@@ -101,7 +104,11 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         int slot = slot_of(pid);
         if (slot < 0) continue;
         workers[slot] = 0;
+        metrics_workers_alive(alive());
         if (stopping) break;
+        /* a clean exit is a worker that served its max-requests */
+        bool died = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+        metrics_count(died ? METRIC_WORKERS_RESPAWNED : METRIC_WORKERS_RECYCLED);
         if (WIFSIGNALED(status))
             fprintf(stderr, "certgraphd: worker %d killed by signal %d; replacing it\n", (int)pid, WTERMSIG(status));
         else if (WEXITSTATUS(status) != 0)
@@ -119,6 +126,7 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             int slot = slot_of(pid);
             if (slot >= 0) workers[slot] = 0;
+            metrics_workers_alive(alive());
         }
         if (pid < 0 && errno == ECHILD) break;
         time_t now = time(NULL);

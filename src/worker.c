@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "errors.h"
 #include "dispatch.h"
 #include "health.h"
+#include "metrics.h"
 #include "token_check.h"
 #include "values.h"
 
@@ -101,8 +103,17 @@ static void write_response(FCGX_Request *fr, const response *rs)
     if (body_len) FCGX_PutStr(rs->body.data, (int)body_len, fr->out);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const auth_config *auth)
 {
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
     request rq = { .a = a };
     response rs;
     response_init(&rs, a);
@@ -125,9 +136,12 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
 
     const char *role = param(fr, "CERTGRAPH_ROLE");
     if (strcmp(role, "auth") == 0) {
+        rs.resource = "tokenCheck";
         handle_token_check(&rq, &rs, auth, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
     } else if (strcmp(role, "health") == 0) {
         handle_health(&rq, &rs, d);
+    } else if (strcmp(role, "metrics") == 0) {
+        handle_metrics(&rq, &rs, FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp));
     } else if (!read_body(fr, a, &rq)) {
         respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
         fr->keepConnection = 0;   /* the unread body must not be taken for the next request */
@@ -135,6 +149,7 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
         handle_api(&rq, &rs, d);
     }
     write_response(fr, &rs);
+    metrics_request(rs.resource, rq.method, rs.status, seconds_since(&started));
 }
 
 void stop_signals(int how, sigset_t *old)

@@ -952,3 +952,23 @@ int cg_children(pid_t pid, pid_t *out, int max)
     closedir(d);
     return n;
 }
+
+/* ---- the pool --------------------------------------------------------------------------------- */
+
+static bool pool_restarted_with_env;
+
+pid_t cg_restart_pool(const char *env)
+{
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
+    pool_restarted_with_env = true;
+    cr_assert_eq(system(cg_fmt("%s %s", env, cg_env("CERTGRAPH_TEST_POOL_START"))), 0, "pool-start failed");
+    return cg_master_pid();
+}
+
+void cg_restore_pool(void)
+{
+    if (!pool_restarted_with_env) return;
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_START")), 0, "pool-start failed");
+    pool_restarted_with_env = false;
+}

@@ -188,6 +188,12 @@ pid_t cg_master_pid(void);
 /* Children of pid (up to max), their number. */
 int cg_children(pid_t pid, pid_t *out, int max);
 
+/* Starts the pool again with extra environment (shell words, e.g. "CERTGRAPH_MAX_REQUESTS=10")
+ * and returns its master's pid; cg_restore_pool() brings back the harness's own pool (a no-op
+ * when nothing was restarted), and belongs in the suite's .fini too. */
+pid_t cg_restart_pool(const char *env);
+void cg_restore_pool(void);
+
 /* ---- suite hooks ------------------------------------------------------------------------------ */
 
 void cg_setup(void);

@@ -17,11 +17,9 @@ static void start_postgres(void)
     pg_stopped = false;
 }
 
-static void restore_pool(void);
-
 static void resilience_fini(void)
 {
-    restore_pool();
+    cg_restore_pool();
     if (pg_stopped) {
         const char *start = getenv("CERTGRAPH_TEST_PG_START");
         if (start && system(start) == 0) pg_stopped = false;
@@ -187,30 +185,10 @@ Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_resta
     cg_assert_status(cg_post("/beta" ECSC, token, "{}"), 201);
 }
 
-static bool pool_restarted_with_env;
-
-/* Starts the pool again (with extra environment, e.g. a small max-requests) and waits for its
- * workers; the caller's stack is restored by restore_pool(). */
-static pid_t restart_pool(const char *env)
-{
-    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
-    pool_restarted_with_env = true;
-    cr_assert_eq(system(cg_fmt("%s %s", env, cg_env("CERTGRAPH_TEST_POOL_START"))), 0, "pool-start failed");
-    return cg_master_pid();
-}
-
-static void restore_pool(void)
-{
-    if (!pool_restarted_with_env) return;
-    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_STOP")), 0, "pool-stop failed");
-    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_START")), 0, "pool-start failed");
-    pool_restarted_with_env = false;
-}
-
 Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_request)
 {
     const char *token = cg_tenant_token(cg_new_tenant());
-    pid_t master = restart_pool("CERTGRAPH_MAX_REQUESTS=10");
+    pid_t master = cg_restart_pool("CERTGRAPH_MAX_REQUESTS=10");
     pid_t first[256];
     int n = cg_children(master, first, 256);
     cr_assert(n >= 1, "no workers after the restart");
@@ -237,7 +215,7 @@ Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_re
     for (int i = 0; i < n; i++)
         cr_assert(!contains(after, m, first[i]), "worker %d served more than 10 requests and was not replaced",
                   (int)first[i]);
-    restore_pool();
+    cg_restore_pool();
 }
 
 Test(zz_resilience, sigterm_drains_the_pool_and_a_restart_serves_again)
@@ -256,15 +234,14 @@ Test(zz_resilience, sigterm_drains_the_pool_and_a_restart_serves_again)
 
     /* Without a pool nginx answers 503 with a Graph body; after a start, requests succeed again. */
     cg_assert_error(cg_get("/beta" ECSC, token), 503, "ServiceUnavailable", NULL);
-    pool_restarted_with_env = true;
-    restore_pool();
+    cr_assert_eq(system(cg_env("CERTGRAPH_TEST_POOL_START")), 0, "pool-start failed");
     cg_assert_status(cg_get("/beta" ECSC, token), 200);
 }
 
 Test(zz_resilience, a_configured_public_url_is_used_for_absolute_urls_whatever_the_host)
 {
     const char *token = cg_tenant_token(cg_new_tenant());
-    restart_pool("CERTGRAPH_PUBLIC_URL=https://graph.example.test:9443");
+    cg_restart_pool("CERTGRAPH_PUBLIC_URL=https://graph.example.test:9443");
     cg_response *r = cg_call(.method = "POST", .path = "/beta" ECSC, .token = token, .body = "{}",
                              .headers = { "Host: attacker.example:1" });
     cg_assert_status(r, 201);
@@ -273,7 +250,7 @@ Test(zz_resilience, a_configured_public_url_is_used_for_absolute_urls_whatever_t
               "Location: %s", location ? location : "(none)");
     cr_assert(strncmp(cg_str(r->json, "@odata.context"), "https://graph.example.test:9443/beta/$metadata#", 47) == 0,
               "%s", cg_str(r->json, "@odata.context"));
-    restore_pool();
+    cg_restore_pool();
     /* Without it, the Host the client named (nginx's validated $host and port). */
     r = cg_post("/beta" ECSC, token, "{}");
     cr_assert(strncmp(cg_header(r, "Location"), cg_fmt("https://%s/beta", cg_hostport()), strlen(cg_fmt("https://%s/beta", cg_hostport()))) == 0,
