@@ -3,7 +3,8 @@
 # or with --list just prints them (.ci/run installs from that list).
 set -eu
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libfcgi-dev libyajl-dev libpq-dev
-libcriterion-dev libssl-dev libcurl4-openssl-dev libxml2-dev postgresql nginx openssl curl procps"
+libcriterion-dev libssl-dev libcurl4-openssl-dev libxml2-dev postgresql nginx libnginx-mod-http-set-misc openssl
+curl procps"
 if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
 missing=""
 for p in $PKGS; do

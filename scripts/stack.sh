@@ -229,9 +229,12 @@ pg_start() {
       | pgrun sh -c "cat >> '$PGDATA/postgresql.conf'"
   fi
   maxconn=$((WORKERS + 40)); [ "$maxconn" -ge 100 ] || maxconn=100
-  # Durability stays as PostgreSQL ships it (fsync, synchronous_commit on).
+  # Durability stays as PostgreSQL ships it (fsync, synchronous_commit on). Log lines lead with
+  # key=value; terse, because a DETAIL can quote a failing row, certificate bytes and all.
   printf '%s\n' "listen_addresses = ''" "port = $PG_PORT" "unix_socket_directories = '$PGRUN'" \
     "unix_socket_permissions = 0700" "max_connections = $maxconn" "fsync = on" "synchronous_commit = on" \
+    "log_line_prefix = 'ts=\"%m\" component=postgres pid=%p user=%u db=%d msg='" \
+    "log_error_verbosity = terse" \
     | pgrun sh -c "cat > '$PGDATA/certgraph.conf'"
   if ! pg_running; then
     say "starting PostgreSQL ($PGRUN, port $PG_PORT)"
@@ -277,8 +280,11 @@ pool_start() {
   rm -f "$SOCK" "$POOL_PID"
   pg_conninfo
   say "starting certgraphd ($WORKERS workers, $SOCK)"
-  printf '\n=== %s certgraphd start\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" >> "$VAR/log/certgraphd.log"
+  printf 'ts=%s level=info component=stack pid=%s event=pool_start workers=%s\n' \
+    "$(date -u '+%Y-%m-%dT%H:%M:%S.000Z')" "$$" "$WORKERS" >> "$VAR/log/certgraphd.log"
   # Its own session: the terminal's Ctrl-C reaches this script, which stops things in order.
+  # Absolute URLs name the origin the stack serves (an empty CERTGRAPH_PUBLIC_URL: from the Host).
+  CERTGRAPH_PUBLIC_URL=${CERTGRAPH_PUBLIC_URL-https://127.0.0.1:$PORT} \
   CERTGRAPH_DB=$SERVICE_CONNINFO CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
   CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub CERTGRAPH_SKIPTOKEN_KEY=$VAR/keys/skiptoken.key \
     setsid "$BUILD/certgraphd" >> "$VAR/log/certgraphd.log" 2>&1 < /dev/null 9>&- &

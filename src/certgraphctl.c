@@ -14,6 +14,7 @@
 #include "json.h"
 #include "db.h"
 #include "filter.h"
+#include "log.h"
 #include "migrate.h"
 #include "sql.h"
 #include "values.h"
@@ -496,6 +497,7 @@ static int seed_tenants(db *d, const char *dir)
 
 int main(int argc, char **argv)
 {
+    log_set_component("certgraphctl");
     if (argc >= 2 && strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "skiptoken") == 0) return cmd_skiptoken(argc - 2, argv + 2);

@@ -1,4 +1,5 @@
 #include "db.h"
+#include "log.h"
 #include "metrics.h"
 
 #include <libpq-fe.h>
@@ -125,7 +126,7 @@ static bool connect_and_prepare(db *d)
         const sql_statement *s = all[i];
         if (!s) continue;
         if (!command_ok(PQprepare(d->conn, s->name, s->text, s->nparams, NULL))) {
-            fprintf(stderr, "certgraphd: cannot prepare %s: %s", s->name, PQerrorMessage(d->conn));
+            log_event(LOG_ERROR, "db_prepare_failed", "statement", s->name, "error", PQerrorMessage(d->conn), NULL);
             goto fail;
         }
     }
@@ -137,7 +138,7 @@ fail:
     metrics_count(METRIC_DB_CONNECT_FAILURES);
     if (d->failed_attempts == 0) metrics_count(METRIC_DB_OUTAGES);
     if (d->failed_attempts++ == 0)
-        fprintf(stderr, "certgraphd[%d]: database unavailable: %s", (int)getpid(), PQerrorMessage(d->conn));
+        log_event(LOG_WARN, "db_unavailable", "error", PQerrorMessage(d->conn), NULL);
     disconnect(d);
     return false;
 }
@@ -155,6 +156,14 @@ static bool connection_usable(db *d)
     if (!d->conn || PQstatus(d->conn) != CONNECTION_OK) return false;
     struct pollfd p = { .fd = PQsocket(d->conn), .events = POLLIN };
     return poll(&p, 1, 0) == 0;
+}
+
+/* Only the primary message and SQLSTATE: a DETAIL can quote the failing row, certificate bytes and all. */
+static void log_failure(const sql_statement *s, const PGresult *r, PGconn *conn)
+{
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    log_event(LOG_ERROR, "db_statement_failed", "statement", s->name ? s->name : "query", "sqlstate",
+              r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL, "error", primary ? primary : PQerrorMessage(conn), NULL);
 }
 
 static db_status classify(PGresult *r, PGconn *conn)
@@ -259,9 +268,7 @@ db_status db_run(db *d, arena *a, const sql_statement *s, db_rows **out)
             return DB_OK;
         }
         db_status status = classify(r, d->conn);
-        if (status == DB_FAILED)
-            fprintf(stderr, "certgraphd[%d]: %s failed: %s", (int)getpid(), s->name ? s->name : "query",
-                    r ? PQresultErrorMessage(r) : PQerrorMessage(d->conn));
+        if (status == DB_FAILED) log_failure(s, r, d->conn);
         PQclear(r);
         if (status != DB_UNAVAILABLE) return status;
         bool in_tx = d->tx == TX_OPEN;
@@ -332,9 +339,7 @@ static db_status run_and_commit(db *d, const sql_statement *last)
     if (!in_step || !committed(commit)) {
         /* the statement's own error says why; a COMMIT that never answered leaves the outcome unknown */
         status = in_step && r && !result_ok(r) ? classify(r, c) : DB_UNAVAILABLE;
-        if (in_step && r && !result_ok(r) && status == DB_FAILED)
-            fprintf(stderr, "certgraphd[%d]: %s failed: %s", (int)getpid(), last->name ? last->name : "query",
-                    PQresultErrorMessage(r));
+        if (in_step && r && !result_ok(r) && status == DB_FAILED) log_failure(last, r, c);
         /* after an error the pipeline skipped COMMIT, leaving the transaction open and aborted */
         if (!in_step || status == DB_UNAVAILABLE || !command_ok(PQexec(c, "ROLLBACK"))) disconnect(d);
     }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "worker.h"
 
@@ -41,10 +42,11 @@ static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
+        log_set_component("worker");
         _exit(worker_run(cfg, auth, listen_fd));
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (pid < 0) fprintf(stderr, "certgraphd: fork: %s\n", strerror(errno));
+    if (pid < 0) log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
     return pid;
 }
 
@@ -92,7 +94,10 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         }
         metrics_workers_alive(alive());
         if (!logged) {
-            fprintf(stderr, "certgraphd: %d workers on %s\n", nworkers, cfg->listen);
+            char n[16];
+            snprintf(n, sizeof n, "%d", nworkers);
+            log_event(LOG_INFO, "pool_started", "workers", n, "listen", cfg->listen, "throttling",
+                      cfg->throttling ? "on" : "off", "chaos", cfg->chaos_on ? "on" : "off", NULL);
             logged = true;
         }
         int status;
@@ -109,10 +114,15 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         /* a clean exit is a worker that served its max-requests */
         bool died = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
         metrics_count(died ? METRIC_WORKERS_RESPAWNED : METRIC_WORKERS_RECYCLED);
+        char worker[16], why[16];
+        snprintf(worker, sizeof worker, "%d", (int)pid);
+        snprintf(why, sizeof why, "%d", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
         if (WIFSIGNALED(status))
-            fprintf(stderr, "certgraphd: worker %d killed by signal %d; replacing it\n", (int)pid, WTERMSIG(status));
+            log_event(LOG_WARN, "worker_died", "worker", worker, "signal", why, "action", "respawn", NULL);
         else if (WEXITSTATUS(status) != 0)
-            fprintf(stderr, "certgraphd: worker %d exited with %d; replacing it\n", (int)pid, WEXITSTATUS(status));
+            log_event(LOG_WARN, "worker_died", "worker", worker, "exit_status", why, "action", "respawn", NULL);
+        else
+            log_event(LOG_DEBUG, "worker_recycled", "worker", worker, NULL);
     }
 
     /* Drain: workers finish the request in hand and exit. The stop signal is repeated each second,
@@ -131,7 +141,9 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         if (pid < 0 && errno == ECHILD) break;
         time_t now = time(NULL);
         if (now >= deadline) {
-            fprintf(stderr, "certgraphd: drain timeout; killing %d workers\n", alive());
+            char n[16];
+            snprintf(n, sizeof n, "%d", alive());
+            log_event(LOG_WARN, "drain_timeout", "killing", n, NULL);
             signal_workers(SIGKILL);
             deadline = now + 3600;
         } else if (now != last_signal) {
@@ -140,6 +152,6 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
         }
         sleep_ms(50);
     }
-    fprintf(stderr, "certgraphd: stopped\n");
+    log_event(LOG_INFO, "pool_stopped", NULL);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "dispatch.h"
 #include "health.h"
+#include "log.h"
 #include "metrics.h"
 #include "token_check.h"
 #include "values.h"
@@ -131,6 +132,7 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     rq.base_url = base_url(a, fr, cfg->public_url);
     const char *rid = param(fr, "REQUEST_ID");
     rq.request_id = value_uuid_valid(rid, strlen(rid)) ? rid : new_request_id(a);
+    log_set_request(rq.request_id);
     const char *crid = param(fr, "CLIENT_REQUEST_ID");
     rq.client_request_id = printable(crid, 200) ? crid : "";
 
@@ -149,7 +151,15 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
         handle_api(&rq, &rs, d);
     }
     write_response(fr, &rs);
-    metrics_request(rs.resource, rq.method, rs.status, seconds_since(&started));
+    double seconds = seconds_since(&started);
+    metrics_request(rs.resource, rq.method, rs.status, seconds);
+    /* nginx logs every request; the pool adds a line for what an operator must look into */
+    if (rs.status >= 500 && rs.status != 503) {
+        char status[16];
+        snprintf(status, sizeof status, "%d", rs.status);
+        log_event(LOG_ERROR, "request_failed", "method", rq.method, "resource", rs.resource, "status", status, NULL);
+    }
+    log_set_request(NULL);
 }
 
 void stop_signals(int how, sigset_t *old)

@@ -60,6 +60,9 @@ export CERTGRAPH_TEST_POOL_START="CERTGRAPH_VAR='$VAR' CERTGRAPH_WORKERS='$CERTG
 echo "run.sh: stack up at $CERTGRAPH_TEST_URL (var $VAR)" >&2
 "$BUILD_DIR/integration-tests" --jobs 1 "$@"
 status=$?
+# nginx flushes its access log buffer each second: let the last lines land, then read every log.
+sleep 1.5
+sh "$ROOT/tests/integration/log-check.sh" "$VAR" "$CERTGRAPH_PGLOG" || { [ "$status" -ne 0 ] || status=1; }
 if [ "$status" -ne 0 ]; then
   echo "run.sh: integration tests failed (exit $status); the stack's logs:" >&2
   $STACK logs >&2

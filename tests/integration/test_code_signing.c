@@ -265,25 +265,6 @@ Test(code_signing, list_holds_exactly_the_tenants_entities)
     cr_assert_null(cg_member(r->json, "@odata.nextLink"), "3 entities and a nextLink: %s", r->body);
 }
 
-Test(code_signing, urls_name_the_host_and_port_called)
-{
-    /* The development certificate also names localhost. */
-    const char *token = cg_tenant_token(cg_new_tenant());
-    const char *base = cg_fmt("https://localhost:%s", cg_port());
-    const char *resolve = cg_fmt("localhost:%s:127.0.0.1", cg_port());
-    cg_response *r = cg_call(.method = "POST", .path = cg_fmt("%s/v1.0%s", base, ECSC), .token = token,
-                             .body = "{}", .resolve = resolve);
-    cg_assert_status(r, 201);
-    const char *id = cg_str(r->json, "id");
-    cr_assert_str_eq(cg_header(r, "Location"), cg_fmt("%s/v1.0%s/%s", base, ECSC, id));
-    cr_assert_str_eq(cg_str(r->json, "@odata.context"),
-                     cg_fmt("%s/v1.0/$metadata#deviceAppManagement/enterpriseCodeSigningCertificates/$entity", base));
-    r = cg_call(.path = cg_fmt("%s/beta%s", base, ECSC), .token = token, .resolve = resolve);
-    cg_assert_status(r, 200);
-    cr_assert_str_eq(cg_str(r->json, "@odata.context"),
-                     cg_fmt("%s/beta/$metadata#deviceAppManagement/enterpriseCodeSigningCertificates", base));
-}
-
 Test(code_signing, datetimeoffsets_are_returned_in_utc_to_the_microsecond)
 {
     const char *token = cg_tenant_token(cg_new_tenant());

@@ -251,10 +251,54 @@ Test(zz_resilience, a_configured_public_url_is_used_for_absolute_urls_whatever_t
     cr_assert(strncmp(cg_str(r->json, "@odata.context"), "https://graph.example.test:9443/beta/$metadata#", 47) == 0,
               "%s", cg_str(r->json, "@odata.context"));
     cg_restore_pool();
-    /* Without it, the Host the client named (nginx's validated $host and port). */
-    r = cg_post("/beta" ECSC, token, "{}");
-    cr_assert(strncmp(cg_header(r, "Location"), cg_fmt("https://%s/beta", cg_hostport()), strlen(cg_fmt("https://%s/beta", cg_hostport()))) == 0,
+    /* The dev stack's default: the origin it serves, whatever the Host. */
+    r = cg_call(.method = "POST", .path = "/beta" ECSC, .token = token, .body = "{}", .headers = { "Host: localhost:1" });
+    cg_assert_status(r, 201);
+    cr_assert(strncmp(cg_header(r, "Location"), cg_fmt("%s/beta", cg_base()), strlen(cg_fmt("%s/beta", cg_base()))) == 0,
               "Location: %s", cg_header(r, "Location"));
+}
+
+/* Without a public URL (CERTGRAPH_PUBLIC_URL empty), the origin is the Host the client named. */
+Test(zz_resilience, without_a_public_url_urls_name_the_host_and_port_called)
+{
+    cg_restart_pool("CERTGRAPH_PUBLIC_URL=");
+    /* The development certificate also names localhost. */
+    const char *token = cg_tenant_token(cg_new_tenant());
+    const char *base = cg_fmt("https://localhost:%s", cg_port());
+    const char *resolve = cg_fmt("localhost:%s:127.0.0.1", cg_port());
+    cg_response *r = cg_call(.method = "POST", .path = cg_fmt("%s/v1.0%s", base, ECSC), .token = token,
+                             .body = "{}", .resolve = resolve);
+    cg_assert_status(r, 201);
+    const char *id = cg_str(r->json, "id");
+    cr_assert_str_eq(cg_header(r, "Location"), cg_fmt("%s/v1.0%s/%s", base, ECSC, id));
+    cr_assert_str_eq(cg_str(r->json, "@odata.context"),
+                     cg_fmt("%s/v1.0/$metadata#deviceAppManagement/enterpriseCodeSigningCertificates/$entity", base));
+    r = cg_call(.path = cg_fmt("%s/beta%s", base, ECSC), .token = token, .resolve = resolve);
+    cg_assert_status(r, 200);
+    cr_assert_str_eq(cg_str(r->json, "@odata.context"),
+                     cg_fmt("%s/beta/$metadata#deviceAppManagement/enterpriseCodeSigningCertificates", base));
+    cg_restore_pool();
+}
+
+/* Absolute URLs take their origin from one place, the Host header: an absolute-form request line
+ * naming another host cannot put that host (with the Host header's port) into @odata.context or
+ * Location. */
+Test(zz_resilience, an_absolute_form_request_line_does_not_choose_the_origin)
+{
+    cg_restart_pool("CERTGRAPH_PUBLIC_URL=");
+    const char *tenant = cg_new_tenant();
+    const char *token = cg_tenant_token(tenant);
+    char *cmd = cg_fmt("curl -s --http1.1 --cacert '%s' -H 'Authorization: Bearer %s' --request-target "
+                       "'https://evil.example/beta" ECSC "' '%s/beta" ECSC "'", cg_env("CERTGRAPH_TEST_CA"), token, cg_base());
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char body[8192] = "";
+    size_t n = fread(body, 1, sizeof body - 1, p);
+    body[n] = '\0';
+    pclose(p);
+    cr_assert_null(strstr(body, "evil.example"), "%s", body);
+    cr_assert(strstr(body, cg_fmt("\"@odata.context\":\"%s/beta/$metadata#", cg_base())), "the Host header's origin: %s", body);
+    cg_restore_pool();
 }
 
 /* The probes: no token; /healthz is the pool's, /readyz PostgreSQL's too, and flips with it. */

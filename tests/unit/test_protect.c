@@ -10,6 +10,7 @@
 #include "config.h"
 #include "errors.h"
 #include "health.h"
+#include "log.h"
 #include "metrics.h"
 #include "throttle.h"
 
@@ -342,4 +343,49 @@ Test(config, chaos_for_every_tenant_is_refused_in_a_production_profile)
     cr_assert_eq(c.chaos.ntenants, 1);
     cr_assert_neq(load(&c, err, (const char *[]){ "--chaos", "rate=lots", "--profile", "development", NULL }), 0);
     cr_assert_neq(load(&c, err, (const char *[]){ "--profile", "staging", NULL }), 0);
+}
+
+/* ---- the log format ---------------------------------------------------------------------------- */
+
+/* Runs fn with stderr going to a pipe; the bytes it wrote. */
+static char *captured(void (*fn)(void))
+{
+    static char buf[8192];
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fds[1]);
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static void two_events(void)
+{
+    log_set_component("worker");
+    log_set_request("0c3f5b2a-1111-4222-8333-444455556666");
+    log_event(LOG_WARN, "db_unavailable", "error", "could not connect: \"x\" = y\n\tsecond line\n", "absent", NULL,
+              "plain", "ok", NULL);
+    log_set_request(NULL);
+    log_event(LOG_INFO, "pool_started", "workers", "4", NULL);
+}
+
+Test(log, one_key_value_line_per_event_quoted_where_needed)
+{
+    char *out = captured(two_events);
+    char *second = strchr(out, '\n');
+    cr_assert_not_null(second);
+    *second++ = '\0';
+    cr_assert(strncmp(out, "ts=", 3) == 0 && strstr(out, "Z level=warn component=worker pid="), "%s", out);
+    cr_assert(strstr(out, " event=db_unavailable request_id=0c3f5b2a-1111-4222-8333-444455556666 "
+                          "error=\"could not connect: \\\"x\\\" = y\\n\\tsecond line\" plain=ok"), "%s", out);
+    cr_assert_null(strstr(out, "absent"), "a NULL value writes no key");
+    cr_assert(strstr(second, " level=info component=worker "), "%s", second);
+    cr_assert(strstr(second, " event=pool_started workers=4\n"), "%s", second);
+    cr_assert_null(strstr(second, "request_id"), "no request, no request_id");
 }
