@@ -21,7 +21,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
+.PHONY: sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -49,6 +49,13 @@ $(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
 deps:
 	@sh scripts/deps.sh
 
+# The official Graph SDK for the client-side checks (tests/sdk): Node.js from Debian when the machine
+# has none, then the locked packages (no install scripts run).
+sdk-deps: tests/sdk/node_modules/.package-lock.json
+tests/sdk/node_modules/.package-lock.json: tests/sdk/package.json tests/sdk/package-lock.json
+	@sh scripts/deps.sh --node
+	cd tests/sdk && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 unit-test: deps $(B)/unit-tests
 	$(B)/unit-tests
 
@@ -61,13 +68,13 @@ asan-build: deps
 asan-test: asan-build
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit-tests
 
-integration-test: deps all $(B)/integration-tests
+integration-test: deps sdk-deps all $(B)/integration-tests
 	@if nm $(B)/certgraphd | grep -qw auth_sign; then echo "certgraphd must not link token signing" >&2; exit 1; fi
 	sh tests/integration/run.sh $(B)
 
 # The integration suite once more against the sanitizer build of certgraphd: a memory or UB error in
 # a worker aborts it (its request fails) and leaves a report, which fails the run.
-asan-integration-test: asan-build
+asan-integration-test: asan-build sdk-deps
 	rm -rf build/asan/reports && mkdir -p build/asan/reports
 	ASAN_OPTIONS=log_path=$(CURDIR)/build/asan/reports/asan UBSAN_OPTIONS=log_path=$(CURDIR)/build/asan/reports/ubsan:print_stacktrace=1 \
 	    sh tests/integration/run.sh build/asan

@@ -6,6 +6,15 @@ PKGS="build-essential clang libclang-rt-14-dev pkg-config libfcgi-dev libyajl-de
 libcriterion-dev libssl-dev libcurl4-openssl-dev libxml2-dev postgresql nginx libnginx-mod-http-set-misc openssl
 curl procps"
 if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
+# --node: Node.js and npm for tests/sdk, from Debian, only when the machine has none (a machine with
+# another build of Node.js, which carries its own npm, is left as it is).
+if [ "${1:-}" = --node ]; then
+  command -v node >/dev/null && command -v npm >/dev/null && exit 0
+  [ "$(id -u)" = 0 ] || { echo "Node.js and npm are missing (run as root, or install them)" >&2; exit 1; }
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  exit 0
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

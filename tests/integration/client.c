@@ -953,6 +953,28 @@ int cg_children(pid_t pid, pid_t *out, int max)
     return n;
 }
 
+/* ---- metrics --------------------------------------------------------------------------------- */
+
+cg_response *cg_metrics(void)
+{
+    cg_response *r = cg_get("/metrics", NULL);
+    cg_assert_status(r, 200);
+    const char *type = cg_header(r, "Content-Type");
+    cr_assert(type && strncmp(type, "text/plain; version=0.0.4", 25) == 0, "%s", type ? type : "(none)");
+    return r;
+}
+
+double cg_metric(const cg_response *page, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = page->body; p && *p;) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') return strtod(p + n + 1, NULL);
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return 0;
+}
+
 /* ---- the pool --------------------------------------------------------------------------------- */
 
 static bool pool_restarted_with_env;

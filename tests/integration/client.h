@@ -188,6 +188,11 @@ pid_t cg_master_pid(void);
 /* Children of pid (up to max), their number. */
 int cg_children(pid_t pid, pid_t *out, int max);
 
+/* GET /metrics (asserting 200 and the Prometheus media type), and one series' value in it (its whole
+ * name with labels, e.g. certgraph_workers_alive); 0 when absent, as Prometheus reads it. */
+cg_response *cg_metrics(void);
+double cg_metric(const cg_response *page, const char *series);
+
 /* Starts the pool again with extra environment (shell words, e.g. "CERTGRAPH_MAX_REQUESTS=10")
  * and returns its master's pid; cg_restore_pool() brings back the harness's own pool (a no-op
  * when nothing was restarted), and belongs in the suite's .fini too. */

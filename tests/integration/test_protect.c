@@ -1,5 +1,6 @@
 /* Protecting the service: Graph's throttling across the pool's workers, chaos mode, /metrics. The
  * pool is restarted with small budgets so a test spends seconds, not Graph's 2,000 requests. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,24 +166,6 @@ Test(zz_protect, a_batch_counts_each_inner_request)
 
 /* ---- /metrics ---------------------------------------------------------------------------------- */
 
-static cg_response *metrics_page(void)
-{
-    cg_response *r = cg_get("/metrics", NULL);
-    cg_assert_status(r, 200);
-    cr_assert(strncmp(cg_header(r, "Content-Type"), "text/plain; version=0.0.4", 25) == 0, "%s",
-              cg_header(r, "Content-Type"));
-    return r;
-}
-
-/* The value of one series (its whole name with labels), 0 when absent. */
-static double series(const cg_response *page, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = page->body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, name, n) == 0 && p[n] == ' ') return strtod(p + n + 1, NULL);
-    return 0;
-}
-
 #define STATE_GETS "certgraph_requests_total{resource=\"managedAllDeviceCertificateState\",method=\"GET\",status=\"200\"}"
 #define STATE_COUNT "certgraph_request_duration_seconds_count{resource=\"managedAllDeviceCertificateState\"}"
 
@@ -190,22 +173,22 @@ Test(zz_protect, metrics_count_what_the_test_sent)
 {
     cg_restart_pool(SMALL_BUDGETS);
     const char *token = cg_tenant_token(cg_new_tenant());
-    cg_response *before = metrics_page();
+    cg_response *before = cg_metrics();
     cr_assert_eq(gets(token, 7), 7);
     cg_assert_status(cg_get("/beta" STATES "/not-a-guid", token), 404);
     cg_assert_status(cg_get("/healthz", NULL), 200);
     /* past the application's 12 */
     gets(token, 8);
-    cg_response *after = metrics_page();
+    cg_response *after = cg_metrics();
     /* 7 + the 404 + 4 more reach the application's 12; the last 4 are throttled */
-    cr_assert_eq(series(after, STATE_GETS) - series(before, STATE_GETS), 11);
+    cr_assert_eq(cg_metric(after, STATE_GETS) - cg_metric(before, STATE_GETS), 11);
     const char *not_found = "certgraph_requests_total{resource=\"managedAllDeviceCertificateState\",method=\"GET\",status=\"404\"}";
-    cr_assert_eq(series(after, not_found) - series(before, not_found), 1);
+    cr_assert_eq(cg_metric(after, not_found) - cg_metric(before, not_found), 1);
     const char *throttled = "certgraph_throttled_total{budget=\"application\"}";
-    cr_assert_eq(series(after, throttled) - series(before, throttled), 4);
-    cr_assert_eq(series(after, STATE_COUNT) - series(before, STATE_COUNT), 16, "the histogram saw every request");
-    cr_assert(series(after, "certgraph_workers_alive") >= 1);
-    cr_assert(series(after, "certgraph_db_connects_total") >= 1);
+    cr_assert_eq(cg_metric(after, throttled) - cg_metric(before, throttled), 4);
+    cr_assert_eq(cg_metric(after, STATE_COUNT) - cg_metric(before, STATE_COUNT), 16, "the histogram saw every request");
+    cr_assert(cg_metric(after, "certgraph_workers_alive") >= 1);
+    cr_assert(cg_metric(after, "certgraph_db_connects_total") >= 1);
     cr_assert_not_null(strstr(after->body, "# TYPE certgraph_request_duration_seconds histogram\n"));
     /* token checks go through the pool too, and are counted apart from the API */
     cr_assert(strstr(after->body, "resource=\"tokenCheck\""));
@@ -225,7 +208,7 @@ Test(zz_protect, chaos_injects_at_the_configured_rate_for_the_listed_tenant_only
     const char *victim = cg_new_tenant(), *bystander = cg_new_tenant();
     cg_restart_pool(cg_fmt("CERTGRAPH_THROTTLING=off CERTGRAPH_CHAOS='rate=0.3 status=429,503,504 tenants=%s retry-after=2'",
                            victim));
-    cg_response *before = metrics_page();
+    cg_response *before = cg_metrics();
     const char *token = cg_tenant_token(victim);
     int faults = 0, created = 0, seen[3] = { 0 };
     for (int i = 0; i < 200; i++) {
@@ -251,10 +234,33 @@ Test(zz_protect, chaos_injects_at_the_configured_rate_for_the_listed_tenant_only
     char *audited = cg_db_value("SELECT count(*) FROM audit_event WHERE tenant_id = $1::uuid", 1, params);
     cr_assert_eq(atoi(audited), created, "and audited nothing");
     cr_assert_eq(gets(cg_tenant_token(bystander), 50), 50, "a tenant not listed is never faulted");
-    cg_response *after = metrics_page();
+    cg_response *after = cg_metrics();
     double counted = 0;
     const char *names[] = { "certgraph_faults_injected_total{status=\"429\"}", "certgraph_faults_injected_total{status=\"503\"}",
                             "certgraph_faults_injected_total{status=\"504\"}" };
-    for (int k = 0; k < 3; k++) counted += series(after, names[k]) - series(before, names[k]);
+    for (int k = 0; k < 3; k++) counted += cg_metric(after, names[k]) - cg_metric(before, names[k]);
     cr_assert_eq((int)counted, faults, "metrics counted %g faults, the client saw %d", counted, faults);
+}
+
+/* The official Graph SDK's RetryHandler, configured as a resilient client would be (Retry-After
+ * honoured, up to its maximum of 10 retries), gets every create and read of a run through 30 %
+ * injected 429s; and no retried POST was applied twice. */
+Test(zz_protect, the_graph_sdk_retry_handler_gets_through_chaos)
+{
+    const char *tenant = cg_new_tenant();
+    cg_restart_pool(cg_fmt("CERTGRAPH_CHAOS='rate=0.3 status=429 tenants=%s retry-after=1'", tenant));
+    char *out = cg_fmt("%s/chaos-retry.out", cg_env("CERTGRAPH_TEST_VAR"));
+    int rc = system(cg_fmt("cd '%s' && CERTGRAPH_URL='%s' TOKEN='%s' NODE_EXTRA_CA_CERTS='%s' node chaos-retry.mjs 15 > '%s' 2>&1",
+                           cg_env("CERTGRAPH_TEST_SDK"), cg_base(), cg_tenant_token(tenant), cg_env("CERTGRAPH_TEST_CA"), out));
+    FILE *f = fopen(out, "r");
+    char summary[4096] = "";
+    size_t n = f ? fread(summary, 1, sizeof summary - 1, f) : 0;
+    summary[n] = '\0';
+    if (f) fclose(f);
+    cr_assert_eq(rc, 0, "the SDK run failed: %s", summary);
+    cr_assert(strstr(summary, "\"requests\":30,\"failed\":0"), "%s", summary);
+    cr_assert(strstr(summary, "\"429\":"), "the SDK never met a 429: %s", summary);
+    const char *params[] = { tenant };
+    cr_assert_str_eq(cg_db_value("SELECT count(*) FROM enterprise_code_signing_certificate WHERE tenant_id = $1::uuid", 1, params),
+                     "15", "each create stored once: %s", summary);
 }

@@ -92,6 +92,7 @@ Test(zz_resilience, a_killed_worker_is_replaced_and_requests_keep_succeeding)
     cr_assert(n >= 1 && n <= 256, "certgraphd master %d has %d workers", (int)master, n);
     const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"before the kill\"}");
     const char *item = cg_fmt("/beta%s/%s", ECSC, id);
+    cg_response *before_kills = cg_metrics();
 
     /* One worker at a time, each of the original ones in turn, so that one of the kills hits the
      * worker nginx keeps a FastCGI connection to. */
@@ -103,6 +104,13 @@ Test(zz_resilience, a_killed_worker_is_replaced_and_requests_keep_succeeding)
     size_t kills = (size_t)(n < 8 ? n : 8);
     cr_assert_eq(cg_member(r->json, "value")->u.array.len, 1 + 2 * kills, "%s", r->body);
     cr_assert_str_eq(cg_str(cg_get(item, token)->json, "subject"), "before the kill");
+    /* and /metrics saw each death and replacement */
+    cg_response *after = cg_metrics();
+    cr_assert_eq(cg_metric(after, "certgraph_worker_respawns_total") - cg_metric(before_kills, "certgraph_worker_respawns_total"),
+                 (double)kills);
+    cr_assert_eq(cg_metric(after, "certgraph_workers_started_total") - cg_metric(before_kills, "certgraph_workers_started_total"),
+                 (double)kills);
+    cr_assert_eq(cg_metric(after, "certgraph_workers_alive"), (double)n);
 }
 
 Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_restart)
@@ -215,6 +223,9 @@ Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_re
     for (int i = 0; i < n; i++)
         cr_assert(!contains(after, m, first[i]), "worker %d served more than 10 requests and was not replaced",
                   (int)first[i]);
+    cg_response *page = cg_metrics();
+    cr_assert_geq(cg_metric(page, "certgraph_workers_recycled_total"), (double)n);
+    cr_assert_eq(cg_metric(page, "certgraph_worker_respawns_total"), 0, "a recycled worker did not die");
     cg_restore_pool();
 }
 
@@ -317,6 +328,8 @@ Test(zz_resilience, readyz_follows_postgresql_and_healthz_the_pool)
     cr_assert_str_eq(r->body, "ready\n");
     cg_assert_status(cg_call(.method = "POST", .path = "/readyz", .body = "{}"), 405);
     cg_assert_status(probe("/healthz?verbose=1"), 200);
+    cg_response *before = cg_metrics();
+    const char *token = cg_tenant_token(cg_new_tenant());
 
     pg_stopped = true;
     int rc = system(cg_env("CERTGRAPH_TEST_PG_STOP"));
@@ -326,6 +339,7 @@ Test(zz_resilience, readyz_follows_postgresql_and_healthz_the_pool)
     cr_assert_not_null(cg_header(r, "Retry-After"));
     cr_assert_lt(r->seconds, 2.0, "answers within the probe's budget: %.2f s", r->seconds);
     cg_assert_status(probe("/healthz"), 200);   /* alive, not ready */
+    cg_assert_error(cg_get("/beta" ECSC, token), 503, "ServiceUnavailable", NULL);
 
     start_postgres();
     /* workers reconnect at most once a second */
@@ -336,4 +350,10 @@ Test(zz_resilience, readyz_follows_postgresql_and_healthz_the_pool)
         if (status != 200) cg_sleep_ms(250);
     }
     cr_assert_eq(status, 200, "ready again once PostgreSQL is back");
+    /* /metrics tells the story: a worker found PostgreSQL gone, answered 503, connected again */
+    cg_response *after = cg_metrics();
+    const char *grew[] = { "certgraph_db_outages_total", "certgraph_db_unavailable_total", "certgraph_db_reconnects_total",
+                           "certgraph_db_connect_failures_total" };
+    for (size_t i = 0; i < sizeof grew / sizeof grew[0]; i++)
+        cr_assert_gt(cg_metric(after, grew[i]), cg_metric(before, grew[i]), "%s did not grow", grew[i]);
 }
