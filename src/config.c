@@ -1,155 +1,342 @@
 #include "config.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: certgraphd [--listen PATH|HOST:PORT] [--workers N] [--max-requests N] [--drain-seconds N]\n"
-    "                  [--db CONNINFO] [--public-url URL] [--jwt-keys FILE] [--jwt-issuer ISS]\n"
-    "                  [--jwt-audience \"A B\"] [--jwt-skew SECONDS] [--skiptoken-key FILE]\n"
-    "                  [--profile production|development] [--throttling on|off] [--throttle-window SECONDS]\n"
-    "                  [--tenant-requests N] [--tenant-writes N] [--app-requests N] [--app-writes N]\n"
-    "                  [--chaos \"rate=R status=429,503,504 tenants=all|GUID,... retry-after=S\"]\n"
-    "                  [--metrics-token FILE]\n"
-    "environment: CERTGRAPH_LISTEN, CERTGRAPH_WORKERS, CERTGRAPH_MAX_REQUESTS, CERTGRAPH_DRAIN_SECONDS,\n"
-    "             CERTGRAPH_DB, CERTGRAPH_PUBLIC_URL, CERTGRAPH_JWT_KEYS, CERTGRAPH_JWT_SECRET,\n"
-    "             CERTGRAPH_JWT_ISSUER, CERTGRAPH_JWT_AUDIENCE, CERTGRAPH_JWT_SKEW, CERTGRAPH_SKIPTOKEN_KEY,\n"
-    "             CERTGRAPH_PROFILE, CERTGRAPH_THROTTLING, CERTGRAPH_THROTTLE_WINDOW,\n"
-    "             CERTGRAPH_TENANT_REQUESTS, CERTGRAPH_TENANT_WRITES, CERTGRAPH_APP_REQUESTS,\n"
-    "             CERTGRAPH_APP_WRITES, CERTGRAPH_CHAOS, CERTGRAPH_METRICS_TOKEN_FILE\n";
+typedef enum { TEXT, NUMBER, SWITCH, CHOICE } kind;
 
-static const char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : fallback;
-}
+/* One row per setting. A number's field is an int unless `wide`; "auto" for workers is 2 x CPUs. */
+typedef struct setting {
+    const char *name;      /* in a configuration file: name = value */
+    const char *env;
+    const char *flag;      /* NULL: not on the command line (secrets: ps shows arguments) */
+    const char *fallback;  /* NULL: unset */
+    kind kind;
+    size_t offset;
+    long min, max;
+    bool wide;
+    bool (*check)(config *c, const char *value, char *err, size_t errlen);   /* more than its kind says */
+    enum { PLAIN, SECRET, CONNINFO } shown;
+    const char *help;
+} setting;
 
-static int parse_long(const char *s, long min, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min) return -1;
-    *out = v;
-    return 0;
-}
+static bool check_public_url(config *c, const char *v, char *err, size_t errlen);
+static bool check_profile(config *c, const char *v, char *err, size_t errlen);
+static bool check_chaos(config *c, const char *v, char *err, size_t errlen);
 
-int config_load(config *c, int argc, char **argv, char *err, size_t errlen)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    c->listen = env_or("CERTGRAPH_LISTEN", "var/run/certgraph.sock");
-    c->db = env_or("CERTGRAPH_DB", "dbname=certgraph");
-    c->public_url = env_or("CERTGRAPH_PUBLIC_URL", NULL);
-    c->skiptoken_key = env_or("CERTGRAPH_SKIPTOKEN_KEY", "var/keys/skiptoken.key");
-    c->auth.keys_path = env_or("CERTGRAPH_JWT_KEYS", "");
-    c->auth.hs256_secret = env_or("CERTGRAPH_JWT_SECRET", "");
+#define AT(field) offsetof(config, field)
+static const setting settings[] = {
+    { "listen", "CERTGRAPH_LISTEN", "--listen", "var/run/certgraph.sock", TEXT, AT(listen), 0, 0, false, NULL, PLAIN,
+      "FastCGI socket: a unix path, or host:port" },
+    { "workers", "CERTGRAPH_WORKERS", "--workers", "auto", NUMBER, AT(workers), 1, 1024, false, NULL, PLAIN,
+      "preforked workers (auto: 2 x CPUs)" },
+    { "max_requests", "CERTGRAPH_MAX_REQUESTS", "--max-requests", "100000", NUMBER, AT(max_requests), 0, LONG_MAX,
+      true, NULL, PLAIN, "a worker is replaced after this many requests (0: never)" },
+    { "drain_seconds", "CERTGRAPH_DRAIN_SECONDS", "--drain-seconds", "30", NUMBER, AT(drain_seconds), 0, 3600, false,
+      NULL, PLAIN, "on SIGTERM, how long in-flight requests may take before workers are killed" },
+    { "db", "CERTGRAPH_DB", "--db", "dbname=certgraph", TEXT, AT(db), 0, 0, false, NULL, CONNINFO,
+      "libpq connection string" },
+    { "public_url", "CERTGRAPH_PUBLIC_URL", "--public-url", NULL, TEXT, AT(public_url), 0, 0, false, check_public_url,
+      PLAIN, "origin of absolute URLs, e.g. https://graph.example.com:8443 (unset: the Host header)" },
+    { "skiptoken_key", "CERTGRAPH_SKIPTOKEN_KEY", "--skiptoken-key", "var/keys/skiptoken.key", TEXT, AT(skiptoken_key),
+      0, 0, false, NULL, PLAIN, "file of the $skiptoken signing secret (made when missing)" },
+    { "jwt_keys", "CERTGRAPH_JWT_KEYS", "--jwt-keys", "", TEXT, AT(auth.keys_path), 0, 0, false, NULL, PLAIN,
+      "PEM public keys or certificates, or a JWKS file" },
+    { "jwt_secret", "CERTGRAPH_JWT_SECRET", NULL, "", TEXT, AT(auth.hs256_secret), 0, 0, false, NULL, SECRET,
+      "enables HS256 with this shared secret" },
     /* Entra ID's v1 issuer, with the tenant of each token substituted. */
-    c->auth.issuer = env_or("CERTGRAPH_JWT_ISSUER", "https://sts.windows.net/{tenantid}/");
-    c->auth.audiences = env_or("CERTGRAPH_JWT_AUDIENCE", "https://graph.microsoft.com 00000003-0000-0000-c000-000000000000");
-    const char *profile = env_or("CERTGRAPH_PROFILE", "production");
-    const char *throttling = env_or("CERTGRAPH_THROTTLING", "on");
-    const char *chaos_spec = env_or("CERTGRAPH_CHAOS", NULL);
-    c->metrics_token_file = env_or("CERTGRAPH_METRICS_TOKEN_FILE", NULL);
+    { "jwt_issuer", "CERTGRAPH_JWT_ISSUER", "--jwt-issuer", "https://sts.windows.net/{tenantid}/", TEXT,
+      AT(auth.issuer), 0, 0, false, NULL, PLAIN, "required iss ({tenantid}: the token's tid)" },
+    { "jwt_audience", "CERTGRAPH_JWT_AUDIENCE", "--jwt-audience",
+      "https://graph.microsoft.com 00000003-0000-0000-c000-000000000000", TEXT, AT(auth.audiences), 0, 0, false, NULL,
+      PLAIN, "accepted aud values, space-separated" },
+    { "jwt_skew", "CERTGRAPH_JWT_SKEW", "--jwt-skew", "60", NUMBER, AT(auth.skew_seconds), 0, 3600, false, NULL, PLAIN,
+      "seconds of clock skew allowed on exp and nbf" },
+    { "profile", "CERTGRAPH_PROFILE", "--profile", "production", CHOICE, 0, 0, 0, false, check_profile, PLAIN,
+      "production or development (production refuses chaos mode for every tenant)" },
+    { "throttling", "CERTGRAPH_THROTTLING", "--throttling", "on", SWITCH, AT(throttling), 0, 0, false, NULL, PLAIN,
+      "Graph's throttling: on or off" },
+    /* Graph's Intune limits */
+    { "throttle_window", "CERTGRAPH_THROTTLE_WINDOW", "--throttle-window", "20", NUMBER, AT(limits.window_seconds), 1,
+      3600, false, NULL, PLAIN, "the sliding window, in seconds" },
+    { "tenant_requests", "CERTGRAPH_TENANT_REQUESTS", "--tenant-requests", "2000", NUMBER, AT(limits.tenant_requests),
+      1, 100000, false, NULL, PLAIN, "requests per tenant in any window" },
+    { "tenant_writes", "CERTGRAPH_TENANT_WRITES", "--tenant-writes", "200", NUMBER, AT(limits.tenant_writes), 1,
+      100000, false, NULL, PLAIN, "of which writes (when not given: at most tenant_requests)" },
+    { "app_requests", "CERTGRAPH_APP_REQUESTS", "--app-requests", "1000", NUMBER, AT(limits.app_requests), 1, 100000,
+      false, NULL, PLAIN, "requests per application within a tenant in any window" },
+    { "app_writes", "CERTGRAPH_APP_WRITES", "--app-writes", "100", NUMBER, AT(limits.app_writes), 1, 100000, false,
+      NULL, PLAIN, "of which writes (when not given: at most app_requests)" },
+    { "chaos", "CERTGRAPH_CHAOS", "--chaos", NULL, TEXT, 0, 0, 0, false, check_chaos, PLAIN,
+      "chaos mode: \"rate=R status=429,503,504 tenants=all|GUID,... retry-after=S\"" },
+    { "metrics_token_file", "CERTGRAPH_METRICS_TOKEN_FILE", "--metrics-token", NULL, TEXT, AT(metrics_token_file), 0,
+      0, false, NULL, PLAIN, "a file whose first line lets scrapers on other hosts read /metrics" },
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+_Static_assert(NSETTINGS <= CONFIG_MAX_SETTINGS, "raise CONFIG_MAX_SETTINGS");
 
-    struct { const char *flag, *env; long min, fallback; long value; bool given; } nums[] = {
-        { "--workers", "CERTGRAPH_WORKERS", 1, 2 * (cpus > 0 ? cpus : 1), 0, false },
-        { "--max-requests", "CERTGRAPH_MAX_REQUESTS", 0, 100000, 0, false },
-        { "--drain-seconds", "CERTGRAPH_DRAIN_SECONDS", 0, 30, 0, false },
-        { "--jwt-skew", "CERTGRAPH_JWT_SKEW", 0, 60, 0, false },
-        /* Graph's Intune limits */
-        { "--throttle-window", "CERTGRAPH_THROTTLE_WINDOW", 1, 20, 0, false },
-        { "--tenant-requests", "CERTGRAPH_TENANT_REQUESTS", 1, 2000, 0, false },
-        { "--tenant-writes", "CERTGRAPH_TENANT_WRITES", 1, 200, 0, false },
-        { "--app-requests", "CERTGRAPH_APP_REQUESTS", 1, 1000, 0, false },
-        { "--app-writes", "CERTGRAPH_APP_WRITES", 1, 100, 0, false },
-    };
-    const size_t nnums = sizeof nums / sizeof nums[0];
-    for (size_t i = 0; i < nnums; i++) {
-        const char *v = getenv(nums[i].env);
-        nums[i].value = nums[i].fallback;
-        if (v && *v && parse_long(v, nums[i].min, &nums[i].value) != 0) {
-            snprintf(err, errlen, "%s: not a number >= %ld: %s", nums[i].env, nums[i].min, v);
-            return -1;
+/* An empty value is the default where there is one, else unset (CERTGRAPH_PUBLIC_URL= takes the Host). */
+static const char *given(const setting *s, const char *v)
+{
+    return *v ? v : s->fallback && *s->fallback ? s->fallback : NULL;
+}
+
+static int index_of(const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(settings[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+static bool check_public_url(config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strcspn(v, " \"\\?#") != n ||
+        v[n - 1] == '/') {
+        snprintf(err, errlen, "public_url: an origin such as https://graph.example.com:8443, "
+                              "without a path or a trailing slash: %s", v);
+        return false;
+    }
+    c->public_url = v;
+    return true;
+}
+
+static bool check_profile(config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "production") != 0 && strcmp(v, "development") != 0) {
+        snprintf(err, errlen, "profile: production or development, not %s", v);
+        return false;
+    }
+    c->production = strcmp(v, "production") == 0;
+    return true;
+}
+
+static bool check_chaos(config *c, const char *v, char *err, size_t errlen)
+{
+    c->chaos_on = chaos_parse(&c->chaos, v, err, errlen);
+    return c->chaos_on;
+}
+
+static bool parse_number(const setting *s, const char *v, long *out)
+{
+    if (strcmp(s->name, "workers") == 0 && strcmp(v, "auto") == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        *out = 2 * (cpus > 0 ? cpus : 1);
+        return true;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < s->min || n > s->max) return false;
+    *out = n;
+    return true;
+}
+
+/* Puts one raw value into its field. */
+static bool apply(config *c, const setting *s, const char *v, char *err, size_t errlen)
+{
+    char *field = (char *)c + s->offset;
+    switch (s->kind) {
+    case TEXT:
+        if (!s->check) *(const char **)field = v;
+        break;
+    case NUMBER: {
+        long n;
+        if (!parse_number(s, v, &n)) {
+            snprintf(err, errlen, "%s (%s): a whole number from %ld to %ld, not %s", s->name, s->env, s->min, s->max, v);
+            return false;
         }
-        nums[i].given = v && *v;
+        if (s->wide) *(long *)field = n;
+        else *(int *)field = (int)n;
+        break;
+    }
+    case SWITCH:
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+            snprintf(err, errlen, "%s (%s): on or off, not %s", s->name, s->env, v);
+            return false;
+        }
+        *(bool *)field = strcmp(v, "on") == 0;
+        break;
+    case CHOICE:
+        break;
+    }
+    return !s->check || s->check(c, v, err, errlen);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+/* name = value lines; # starts a comment line; a value may be double-quoted. */
+static bool read_file(config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read the configuration file %s", path);
+        return false;
+    }
+    size_t cap = 0;
+    ssize_t got = getdelim(&c->file_text, &cap, '\0', f);
+    fclose(f);
+    if (got < 0) {
+        snprintf(err, errlen, "cannot read the configuration file %s", path);
+        return false;
+    }
+    int lineno = 0;
+    for (char *line = c->file_text, *next; line; line = next) {
+        lineno++;
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        char *t = trim(line);
+        if (!*t || *t == '#') continue;
+        char *eq = strchr(t, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected name = value", path, lineno);
+            return false;
+        }
+        *eq = '\0';
+        char *name = trim(t), *value = trim(eq + 1);
+        size_t n = strlen(value);
+        if (n >= 2 && value[0] == '"' && value[n - 1] == '"') value[n - 1] = '\0', value++;
+        int i = index_of(name);
+        if (i < 0) {
+            snprintf(err, errlen, "%s:%d: no setting named %s (certgraphd --help lists them)", path, lineno, name);
+            return false;
+        }
+        c->raw[i] = given(&settings[i], value);
+        c->source[i] = "file";
+    }
+    return true;
+}
+
+static void usage(char *err, size_t errlen)
+{
+    size_t n = (size_t)snprintf(err, errlen, "usage: certgraphd [--config FILE] [--check-config] [--SETTING VALUE]...\n"
+                                             "Each setting, by file name, variable and flag (default):\n");
+    for (size_t i = 0; i < NSETTINGS && n < errlen; i++) {
+        const setting *s = &settings[i];
+        n += (size_t)snprintf(err + n, errlen - n, "  %-18s %-29s %-18s %s%s%s%s\n", s->name, s->env,
+                              s->flag ? s->flag : "(no flag)", s->help, s->fallback && *s->fallback ? " [" : "",
+                              s->fallback && *s->fallback ? s->fallback : "", s->fallback && *s->fallback ? "]" : "");
+    }
+}
+
+bool config_wants_check(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--check-config") == 0) return true;
+    return false;
+}
+
+config_status config_load(config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        c->raw[i] = settings[i].fallback;
+        c->source[i] = "default";
+    }
+    /* the file first (flags name it too), then the environment over it, then flags over both */
+    c->file = getenv("CERTGRAPH_CONFIG") && *getenv("CERTGRAPH_CONFIG") ? getenv("CERTGRAPH_CONFIG") : NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(err, errlen);
+            return CONFIG_HELP;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) c->file = argv[++i];
+    }
+    if (c->file && !read_file(c, c->file, err, errlen)) return CONFIG_ERROR;
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const char *v = getenv(settings[i].env);
+        if (v) c->raw[i] = given(&settings[i], v), c->source[i] = "environment";
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            snprintf(err, errlen, "%s", usage);
-            return -1;
-        }
-        if (i + 1 >= argc) { snprintf(err, errlen, "%s needs a value\n%s", a, usage); return -1; }
-        const char *v = argv[++i];
+        if (strcmp(a, "--check-config") == 0) continue;
+        if (strcmp(a, "--config") == 0) { i++; continue; }
         size_t k;
-        for (k = 0; k < nnums; k++)
-            if (strcmp(a, nums[k].flag) == 0) break;
-        if (k < nnums) {
-            if (parse_long(v, nums[k].min, &nums[k].value) != 0) {
-                snprintf(err, errlen, "%s: not a number >= %ld: %s", a, nums[k].min, v);
-                return -1;
-            }
-            nums[k].given = true;
-        } else if (strcmp(a, "--listen") == 0) c->listen = v;
-        else if (strcmp(a, "--db") == 0) c->db = v;
-        else if (strcmp(a, "--public-url") == 0) c->public_url = v;
-        else if (strcmp(a, "--skiptoken-key") == 0) c->skiptoken_key = v;
-        else if (strcmp(a, "--jwt-keys") == 0) c->auth.keys_path = v;
-        else if (strcmp(a, "--jwt-issuer") == 0) c->auth.issuer = v;
-        else if (strcmp(a, "--jwt-audience") == 0) c->auth.audiences = v;
-        else if (strcmp(a, "--profile") == 0) profile = v;
-        else if (strcmp(a, "--throttling") == 0) throttling = v;
-        else if (strcmp(a, "--chaos") == 0) chaos_spec = v;
-        else if (strcmp(a, "--metrics-token") == 0) c->metrics_token_file = v;
-        else { snprintf(err, errlen, "unknown option %s\n%s", a, usage); return -1; }
-    }
-    if (c->public_url) {
-        size_t n = strlen(c->public_url);
-        if ((strncmp(c->public_url, "https://", 8) != 0 && strncmp(c->public_url, "http://", 7) != 0) ||
-            strcspn(c->public_url, " \"\\?#") != n || c->public_url[n - 1] == '/') {
-            snprintf(err, errlen, "--public-url: an origin such as https://graph.example.com:8443, "
-                                  "without a path or a trailing slash: %s", c->public_url);
-            return -1;
+        for (k = 0; k < NSETTINGS; k++)
+            if (settings[k].flag && strcmp(a, settings[k].flag) == 0) break;
+        if (k == NSETTINGS) {
+            snprintf(err, errlen, "unknown option %s (certgraphd --help)", a);
+            return CONFIG_ERROR;
         }
-    }
-    if (strcmp(profile, "production") != 0 && strcmp(profile, "development") != 0) {
-        snprintf(err, errlen, "CERTGRAPH_PROFILE: production or development, not %s", profile);
-        return -1;
-    }
-    c->production = strcmp(profile, "production") == 0;
-    if (strcmp(throttling, "on") != 0 && strcmp(throttling, "off") != 0) {
-        snprintf(err, errlen, "CERTGRAPH_THROTTLING: on or off, not %s", throttling);
-        return -1;
-    }
-    c->throttling = strcmp(throttling, "on") == 0;
-    c->chaos_on = chaos_spec != NULL;
-    if (c->chaos_on) {
-        if (!chaos_parse(&c->chaos, chaos_spec, err, errlen)) return -1;
-        /* faults for every tenant of a production service would be an outage, not a test */
-        if (c->production && c->chaos.ntenants == 0) {
-            snprintf(err, errlen, "CERTGRAPH_CHAOS: a production profile needs tenants=GUID,... "
-                                  "(tenants=all only with CERTGRAPH_PROFILE=development)");
-            return -1;
+        if (i + 1 >= argc) {
+            snprintf(err, errlen, "%s needs a value", a);
+            return CONFIG_ERROR;
         }
+        c->raw[k] = given(&settings[k], argv[i + 1]);
+        c->source[k] = "flag";
+        i++;
     }
-    c->workers = (int)nums[0].value;
-    c->max_requests = nums[1].value;
-    c->drain_seconds = (int)nums[2].value;
-    c->auth.skew_seconds = (int)nums[3].value;
-    /* a smaller budget of requests takes the default budget of writes down with it */
-    for (int w = 6; w <= 8; w += 2)
-        if (!nums[w].given && nums[w].value > nums[w - 1].value) nums[w].value = nums[w - 1].value;
-    c->limits = (throttle_limits){ (int)nums[4].value, (int)nums[5].value, (int)nums[6].value, (int)nums[7].value,
-                                   (int)nums[8].value };
-    if (c->limits.tenant_writes > c->limits.tenant_requests || c->limits.app_writes > c->limits.app_requests) {
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (c->raw[i] && !apply(c, &settings[i], c->raw[i], err, errlen)) return CONFIG_ERROR;
+
+    /* what no single row can check */
+    throttle_limits *l = &c->limits;
+    if (!c->raw[index_of("tenant_writes")] || strcmp(c->source[index_of("tenant_writes")], "default") == 0)
+        if (l->tenant_writes > l->tenant_requests) l->tenant_writes = l->tenant_requests;
+    if (!c->raw[index_of("app_writes")] || strcmp(c->source[index_of("app_writes")], "default") == 0)
+        if (l->app_writes > l->app_requests) l->app_writes = l->app_requests;
+    if (l->tenant_writes > l->tenant_requests || l->app_writes > l->app_requests) {
         snprintf(err, errlen, "throttling: a budget of writes cannot exceed its budget of requests");
-        return -1;
+        return CONFIG_ERROR;
     }
-    /* each budget is a log of that many times per key in shared memory */
-    if (nums[4].value > 3600 || nums[5].value > 100000 || nums[7].value > 100000) {
-        snprintf(err, errlen, "throttling: at most 100000 requests per budget and a window of at most 3600 s");
-        return -1;
+    /* faults for every tenant of a production service would be an outage, not a test */
+    if (c->chaos_on && c->production && c->chaos.ntenants == 0) {
+        snprintf(err, errlen, "chaos (CERTGRAPH_CHAOS): a production profile needs tenants=GUID,... "
+                              "(tenants=all only with profile development)");
+        return CONFIG_ERROR;
     }
-    return 0;
+    return CONFIG_OK;
+}
+
+void config_free(config *c)
+{
+    free(c->file_text);
+    c->file_text = NULL;
+}
+
+/* A connection string with any password replaced, in key=value or URI form. */
+static void print_conninfo(FILE *out, const char *v)
+{
+    const char *p = strstr(v, "password");
+    const char *scheme = strstr(v, "://");
+    const char *at = scheme ? strchr(scheme, '@') : NULL;
+    if (at) {   /* postgresql://user:secret@host/db */
+        const char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+        if (colon) {
+            fprintf(out, "%.*s:********%s", (int)(colon - v), v, at);
+            return;
+        }
+    }
+    if (!p) {
+        fputs(v, out);
+        return;
+    }
+    const char *eq = strchr(p, '=');
+    const char *end = eq ? eq + 1 + strcspn(eq + 1, " &") : p + strlen(p);
+    fprintf(out, "%.*s********%s", (int)(eq ? eq + 1 - v : p - v), v, end);
+}
+
+void config_print(const config *c, FILE *out)
+{
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        const setting *s = &settings[i];
+        fprintf(out, "%s = ", s->name);
+        const char *v = c->raw[i];
+        if (!v) fputs("(unset)", out);
+        else if (s->shown == SECRET) fputs(*v ? "********" : "", out);
+        else if (s->shown == CONNINFO) print_conninfo(out, v);
+        else fprintf(out, "\"%s\"", v);
+        fprintf(out, "    # %s\n", c->source[i]);
+    }
+    fprintf(out, "# effective: %d workers, throttling %s, chaos %s\n", c->workers, c->throttling ? "on" : "off",
+            c->chaos_on ? "on" : "off");
 }

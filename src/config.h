@@ -1,11 +1,16 @@
-/* certgraphd's configuration, read in one place: defaults, then environment, then flags. */
+/* certgraphd's configuration, read in one place from one table (config.c): each setting's name, its
+ * environment variable, its flag, default, check and help. Defaults, then an optional file
+ * (--config / CERTGRAPH_CONFIG), then the environment, then flags: each later source wins. */
 #ifndef CERTGRAPH_CONFIG_H
 #define CERTGRAPH_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "auth.h"
 #include "chaos.h"
 #include "throttle.h"
+
+#define CONFIG_MAX_SETTINGS 40
 
 typedef struct config {
     const char *listen;        /* unix socket path, or host:port */
@@ -22,8 +27,23 @@ typedef struct config {
     bool chaos_on;             /* CERTGRAPH_CHAOS set */
     chaos chaos;
     const char *metrics_token_file; /* a bearer token that lets non-loopback scrapers read /metrics */
+    const char *file;          /* the configuration file read, NULL when none */
+
+    /* where each setting's value came from, for --check-config (by table index) */
+    const char *raw[CONFIG_MAX_SETTINGS];
+    const char *source[CONFIG_MAX_SETTINGS];
+    char *file_text;           /* owns the file's values */
 } config;
 
-/* 0 on success; -1 with a message in err (also for --help, with err holding the usage). */
-int config_load(config *c, int argc, char **argv, char *err, size_t errlen);
+typedef enum { CONFIG_OK, CONFIG_HELP, CONFIG_ERROR } config_status;
+
+/* CONFIG_ERROR with a message in err; CONFIG_HELP with the usage in err (--help). Release with
+ * config_free whatever the status. */
+config_status config_load(config *c, int argc, char **argv, char *err, size_t errlen);
+void config_free(config *c);
+
+/* The effective configuration, one "name = value  # source" line per setting, secrets masked. */
+void config_print(const config *c, FILE *out);
+/* --check-config among the arguments */
+bool config_wants_check(int argc, char **argv);
 #endif

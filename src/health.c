@@ -9,7 +9,7 @@
 #include "errors.h"
 #include "metrics.h"
 
-static unsigned char metrics_token_digest[32];
+static unsigned char metrics_token_digest[HEALTH_TOKEN_DIGEST_LEN];
 static bool metrics_token_set;
 
 /* The path of the request-target, without its query. */
@@ -58,7 +58,7 @@ static void digest(const char *s, size_t n, unsigned char out[32])
     EVP_Digest(s, n, out, &len, EVP_sha256(), NULL);
 }
 
-bool health_metrics_token_load(const char *path, char *err, size_t errlen)
+bool health_metrics_token_read(const char *path, unsigned char out[HEALTH_TOKEN_DIGEST_LEN], char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     char line[512];
@@ -73,9 +73,22 @@ bool health_metrics_token_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "the metrics token in %s is shorter than 16 characters", path);
         return false;
     }
-    digest(line, n, metrics_token_digest);
+    digest(line, n, out);
     OPENSSL_cleanse(line, sizeof line);
-    metrics_token_set = true;
+    return true;
+}
+
+void health_metrics_token_use(const unsigned char *token_digest)
+{
+    metrics_token_set = token_digest != NULL;
+    if (token_digest) memcpy(metrics_token_digest, token_digest, sizeof metrics_token_digest);
+}
+
+bool health_metrics_token_load(const char *path, char *err, size_t errlen)
+{
+    unsigned char d[HEALTH_TOKEN_DIGEST_LEN];
+    if (!health_metrics_token_read(path, d, err, errlen)) return false;
+    health_metrics_token_use(d);
     return true;
 }
 

@@ -11,8 +11,13 @@
 
 void handle_health(const request *rq, response *rs, db *d);
 
+#define HEALTH_TOKEN_DIGEST_LEN 32
 /* Reads the metrics token (its first line) from path, keeping only its digest; false with a message. */
 bool health_metrics_token_load(const char *path, char *err, size_t errlen);
+/* The same in two steps (a reload reads everything before it uses any): the digest into out, then
+ * the digest served against (NULL: no token, loopback only). */
+bool health_metrics_token_read(const char *path, unsigned char out[HEALTH_TOKEN_DIGEST_LEN], char *err, size_t errlen);
+void health_metrics_token_use(const unsigned char *token_digest);
 /* authorization: the request's Authorization header, NULL when none. */
 void handle_metrics(const request *rq, response *rs, const char *authorization);
 #endif

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,27 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "signals.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
 
-static pid_t workers[MAX_WORKERS];
-static int nworkers;
-static volatile sig_atomic_t stopping;
+typedef struct slot {
+    pid_t pid;          /* 0: empty */
+    unsigned gen;       /* the configuration generation it was forked with */
+    time_t started;
+    bool retiring;      /* told to stop by a reload; its slot is filled again with the new generation */
+    time_t told;        /* when it was last told */
+} slot;
+
+static slot slots[MAX_WORKERS];
+static int nslots;      /* slots in use: the configured worker count (a reload may change it) */
+static volatile sig_atomic_t stopping, reload_requested;
 
 static void signal_workers(int sig)
 {
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i] > 0) kill(workers[i], sig);
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (slots[i].pid > 0) kill(slots[i].pid, sig);
 }
 
 static void on_stop(int sig)
@@ -33,17 +41,23 @@ static void on_stop(int sig)
     signal_workers(SIGTERM);   /* kill() is async-signal-safe; workers drain on their own */
 }
 
-static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
+static void on_reload(int sig)
 {
-    /* Stop signals wait while the child still carries the master's handler: the worker installs
-     * its own and unblocks them (a pending one is then delivered to it). */
+    (void)sig;
+    reload_requested = 1;
+}
+
+static pid_t spawn(const service *svc, int listen_fd)
+{
+    /* Signals wait while the child still carries the master's handlers: the worker installs its
+     * own and unblocks them (a pending one is then delivered to it). */
     sigset_t old;
-    stop_signals(SIG_BLOCK, &old);
+    signals_mask(SIG_BLOCK, &old);
     pid_t pid = fork();
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         log_set_component("worker");
-        _exit(worker_run(cfg, auth, listen_fd));
+        _exit(worker_run(&svc->cfg, svc->auth, listen_fd));
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
@@ -52,15 +66,15 @@ static pid_t spawn(const config *cfg, const auth_config *auth, int listen_fd)
 
 static int slot_of(pid_t pid)
 {
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i] == pid) return i;
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (slots[i].pid == pid) return i;
     return -1;
 }
 
 static int alive(void)
 {
     int n = 0;
-    for (int i = 0; i < nworkers; i++) n += workers[i] > 0;
+    for (int i = 0; i < MAX_WORKERS; i++) n += slots[i].pid > 0;
     return n;
 }
 
@@ -70,56 +84,108 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
+static int worker_count(const service *svc)
 {
-    nworkers = cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
-    struct sigaction sa = { .sa_handler = on_stop };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    return svc->cfg.workers > MAX_WORKERS ? MAX_WORKERS : svc->cfg.workers;
+}
 
-    time_t started[MAX_WORKERS] = { 0 };
+/* SIGHUP: everything is read again; on success the workers are replaced one at a time (each finishes
+ * the request it holds, and the others keep taking requests meanwhile), on failure nothing changes. */
+static void reload(service *svc, unsigned *gen)
+{
+    char err[2048];
+    service next;
+    if (!service_reload(svc, &next, err, sizeof err)) {
+        log_event(LOG_ERROR, "reload_refused", "error", err, "action", "serving with the configuration before", NULL);
+        return;
+    }
+    service old = *svc;
+    *svc = next;
+    service_use(svc);
+    service_release(&old);
+    ++*gen;
+    nslots = worker_count(svc);
+    char g[16], n[16];
+    snprintf(g, sizeof g, "%u", *gen);
+    snprintf(n, sizeof n, "%d", nslots);
+    log_event(LOG_INFO, "reloaded", "generation", g, "workers", n, "throttling", svc->cfg.throttling ? "on" : "off",
+              "chaos", svc->cfg.chaos_on ? "on" : "off", NULL);
+}
+
+/* During a reload: if no worker is on its way out, tells the next old one to go. Slots past the
+ * (new) worker count go too, and are not filled again. */
+static void retire_one(unsigned gen)
+{
+    time_t now = time(NULL);
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (slots[i].pid > 0 && slots[i].retiring) {
+            /* told again each second: a signal landing just before it blocks in accept() is missed */
+            if (now - slots[i].told >= 1) kill(slots[i].pid, SIGTERM), slots[i].told = now;
+            return;
+        }
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (slots[i].pid > 0 && (slots[i].gen != gen || i >= nslots)) {
+            slots[i].retiring = true;
+            slots[i].told = now;
+            kill(slots[i].pid, SIGTERM);
+            return;
+        }
+}
+
+int prefork_run(service *svc, int listen_fd)
+{
+    nslots = worker_count(svc);
+    signals_install(on_stop, on_reload);
+    unsigned gen = 0;
     bool logged = false;
     while (!stopping) {
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(svc, &gen);
+        }
         /* Fill every empty slot: at start, after a worker exited, or after a failed fork. */
-        for (int i = 0; i < nworkers && !stopping; i++) {
-            if (workers[i] > 0) continue;
+        for (int i = 0; i < nslots && !stopping; i++) {
+            if (slots[i].pid > 0) continue;
             /* A worker that dies at once would die again: pace the respawns. */
-            if (started[i] && time(NULL) - started[i] < 1) sleep_ms(500);
-            workers[i] = spawn(cfg, auth, listen_fd);
-            started[i] = time(NULL);
-            if (workers[i] > 0) metrics_count(METRIC_WORKERS_STARTED);
+            if (slots[i].started && time(NULL) - slots[i].started < 1 && !slots[i].retiring) sleep_ms(500);
+            slots[i] = (slot){ .pid = spawn(svc, listen_fd), .gen = gen, .started = time(NULL) };
+            if (slots[i].pid > 0) metrics_count(METRIC_WORKERS_STARTED);
         }
         metrics_workers_alive(alive());
+        retire_one(gen);
         if (!logged) {
             char n[16];
-            snprintf(n, sizeof n, "%d", nworkers);
-            log_event(LOG_INFO, "pool_started", "workers", n, "listen", cfg->listen, "throttling",
-                      cfg->throttling ? "on" : "off", "chaos", cfg->chaos_on ? "on" : "off", NULL);
+            snprintf(n, sizeof n, "%d", nslots);
+            log_event(LOG_INFO, "pool_started", "workers", n, "listen", svc->cfg.listen, "throttling",
+                      svc->cfg.throttling ? "on" : "off", "chaos", svc->cfg.chaos_on ? "on" : "off", NULL);
             logged = true;
         }
+        /* polled, not blocking: a SIGHUP or a retiring worker's reminder must not wait for an exit */
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno != EINTR) sleep_ms(100);
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) {
+            sleep_ms(100);
             continue;
         }
-        int slot = slot_of(pid);
-        if (slot < 0) continue;
-        workers[slot] = 0;
+        int i = slot_of(pid);
+        if (i < 0) continue;
+        bool retired = slots[i].retiring;
+        slots[i].pid = 0;
         metrics_workers_alive(alive());
         if (stopping) break;
-        /* a clean exit is a worker that served its max-requests */
-        bool died = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
-        metrics_count(died ? METRIC_WORKERS_RESPAWNED : METRIC_WORKERS_RECYCLED);
         char worker[16], why[16];
         snprintf(worker, sizeof worker, "%d", (int)pid);
         snprintf(why, sizeof why, "%d", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        /* a clean exit is a worker that served its max-requests, or one a reload retired */
+        bool died = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+        if (retired && !died) {
+            log_event(LOG_DEBUG, "worker_replaced", "worker", worker, NULL);
+            continue;
+        }
+        metrics_count(died ? METRIC_WORKERS_RESPAWNED : METRIC_WORKERS_RECYCLED);
         if (WIFSIGNALED(status))
             log_event(LOG_WARN, "worker_died", "worker", worker, "signal", why, "action", "respawn", NULL);
-        else if (WEXITSTATUS(status) != 0)
+        else if (died)
             log_event(LOG_WARN, "worker_died", "worker", worker, "exit_status", why, "action", "respawn", NULL);
         else
             log_event(LOG_DEBUG, "worker_recycled", "worker", worker, NULL);
@@ -127,15 +193,15 @@ int prefork_run(const config *cfg, const auth_config *auth, int listen_fd)
 
     /* Drain: workers finish the request in hand and exit. The stop signal is repeated each second,
      * since one that lands just before a worker blocks in accept() is otherwise not noticed. */
-    time_t deadline = time(NULL) + cfg->drain_seconds;
+    time_t deadline = time(NULL) + svc->cfg.drain_seconds;
     time_t last_signal = time(NULL);
     signal_workers(SIGTERM);
     while (alive() > 0) {
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-            int slot = slot_of(pid);
-            if (slot >= 0) workers[slot] = 0;
+            int i = slot_of(pid);
+            if (i >= 0) slots[i].pid = 0;
             metrics_workers_alive(alive());
         }
         if (pid < 0 && errno == ECHILD) break;

@@ -18,7 +18,7 @@
 #define MAC_LEN 32
 #define TOKEN_VERSION 1
 
-static unsigned char secret[64];
+static unsigned char secret[SKIPTOKEN_SECRET_MAX];
 static size_t secret_len;
 
 void skiptoken_set_secret(const unsigned char *s, size_t len)
@@ -28,7 +28,8 @@ void skiptoken_set_secret(const unsigned char *s, size_t len)
     secret_len = len;
 }
 
-bool skiptoken_load_secret(const char *path, char *err, size_t errlen)
+bool skiptoken_read_secret(const char *path, unsigned char out[SKIPTOKEN_SECRET_MAX], size_t *len, char *err,
+                           size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
@@ -46,11 +47,19 @@ bool skiptoken_load_secret(const char *path, char *err, size_t errlen)
         fd = open(path, O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0) { snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno)); return false; }
-    unsigned char buf[sizeof secret];
-    ssize_t n = read(fd, buf, sizeof buf);
+    ssize_t n = read(fd, out, SKIPTOKEN_SECRET_MAX);
     close(fd);
     if (n < 16) { snprintf(err, errlen, "%s holds fewer than 16 bytes", path); return false; }
-    skiptoken_set_secret(buf, (size_t)n);
+    *len = (size_t)n;
+    return true;
+}
+
+bool skiptoken_load_secret(const char *path, char *err, size_t errlen)
+{
+    unsigned char buf[SKIPTOKEN_SECRET_MAX];
+    size_t n;
+    if (!skiptoken_read_secret(path, buf, &n, err, errlen)) return false;
+    skiptoken_set_secret(buf, n);
     OPENSSL_cleanse(buf, sizeof buf);
     return true;
 }

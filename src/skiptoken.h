@@ -9,11 +9,15 @@
 
 #define SKIPTOKEN_DIGEST_LEN 32
 #define SKIPTOKEN_MAX_VALUES 16
+#define SKIPTOKEN_SECRET_MAX 64
 
 /* Reads the secret from path, making it (32 random bytes, mode 0600) when the file does not exist.
  * Call once before forking. False with a message in err. */
 bool skiptoken_load_secret(const char *path, char *err, size_t errlen);
-/* For tests: a secret of one's own. */
+/* The same read (or first making) of the file, into out, without using it yet (reload checks first). */
+bool skiptoken_read_secret(const char *path, unsigned char out[SKIPTOKEN_SECRET_MAX], size_t *len, char *err,
+                           size_t errlen);
+/* A secret of one's own (tests; a reload once everything new has been read). */
 void skiptoken_set_secret(const unsigned char *secret, size_t len);
 
 /* The digest a token is bound to: SHA-256 over the given parts (each length-prefixed). */

@@ -16,6 +16,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "signals.h"
 #include "token_check.h"
 #include "values.h"
 
@@ -162,25 +163,11 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     log_set_request(NULL);
 }
 
-void stop_signals(int how, sigset_t *old)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(how, &set, old);
-}
-
 int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
 {
-    /* No SA_RESTART: a stop signal must interrupt the idle accept(); while a request is served the
-     * signals are blocked, so that request always finishes. */
-    struct sigaction sa = { .sa_handler = on_stop };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    /* A stop signal must interrupt the idle accept(); while a request is served the signals are
+     * blocked, so that request always finishes. A reload is the master's. */
+    signals_install(on_stop, NULL);
 
     db *d = db_new(cfg->db);
     db_connect(d);   /* at start-up, so the first request finds it ready; if it fails, requests retry */
@@ -189,10 +176,10 @@ int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
     FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
     long served = 0;
     while (!stop_requested) {
-        stop_signals(SIG_UNBLOCK, NULL);
+        signals_mask(SIG_UNBLOCK, NULL);
         if (stop_requested) break;
         int rc = FCGX_Accept_r(&fr);
-        stop_signals(SIG_BLOCK, NULL);
+        signals_mask(SIG_BLOCK, NULL);
         if (rc < 0) {
             /* Interrupted, or a connection that closed before its request; anything else (out of
              * descriptors, say) is retried after a pause rather than in a busy loop. */

@@ -11,7 +11,4 @@
  * process exit status. */
 int worker_run(const config *cfg, const auth_config *auth, int listen_fd);
 
-/* sigprocmask(how, ...) on the stop signals, SIGTERM and SIGINT; old (may be NULL) gets the mask
- * before. A worker blocks them while it serves a request; the master while it forks one. */
-void stop_signals(int how, sigset_t *old);
 #endif

@@ -389,3 +389,100 @@ Test(log, one_key_value_line_per_event_quoted_where_needed)
     cr_assert(strstr(second, " event=pool_started workers=4\n"), "%s", second);
     cr_assert_null(strstr(second, "request_id"), "no request, no request_id");
 }
+
+static const char *write_conf(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/certgraph-conf-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+Test(config, a_file_is_read_and_each_later_source_wins)
+{
+    config c;
+    char err[512];
+    char *argv[] = { "certgraphd", "--config", NULL, "--workers", "5", NULL };
+    const char *path = write_conf("workers = 3\ntenant_requests = 900\ntenant_writes=90\n"
+                                  "public_url = \"https://graph.example.test\"\nprofile = development\n");
+    argv[2] = (char *)path;
+    unsetenv("CERTGRAPH_WORKERS");
+    unsetenv("CERTGRAPH_PUBLIC_URL");
+    unsetenv("CERTGRAPH_PROFILE");
+    unsetenv("CERTGRAPH_TENANT_WRITES");
+    setenv("CERTGRAPH_TENANT_REQUESTS", "800", 1);
+    cr_assert_eq(config_load(&c, 5, argv, err, sizeof err), CONFIG_OK, "%s", err);
+    cr_assert_eq(c.workers, 5, "a flag over the file");
+    cr_assert_eq(c.limits.tenant_requests, 800, "the environment over the file");
+    cr_assert_eq(c.limits.tenant_writes, 90, "the file over the default");
+    cr_assert_str_eq(c.public_url, "https://graph.example.test", "quotes taken off");
+    cr_assert_not(c.production);
+    config_free(&c);
+    unlink(path);
+}
+
+Test(config, a_bad_file_is_refused_with_its_line)
+{
+    config c;
+    char err[512];
+    char *argv[] = { "certgraphd", "--config", NULL, NULL };
+    const char *bad[][2] = { { "workers = 3\nwrkers = 4\n", ":2: no setting named wrkers" },
+                             { "workers\n", ":1: expected name = value" },
+                             { "workers = many\n", "workers (CERTGRAPH_WORKERS): a whole number" },
+                             { "public_url = https://x.example/path/\n", "public_url" } };
+    unsetenv("CERTGRAPH_WORKERS");
+    unsetenv("CERTGRAPH_PUBLIC_URL");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        argv[2] = (char *)write_conf(bad[i][0]);
+        cr_assert_eq(config_load(&c, 3, argv, err, sizeof err), CONFIG_ERROR, "%s", bad[i][0]);
+        cr_assert(strstr(err, bad[i][1]), "%s: %s", bad[i][0], err);
+        config_free(&c);
+        unlink(argv[2]);
+    }
+    argv[2] = "/nonexistent/certgraphd.conf";
+    cr_assert_eq(config_load(&c, 3, argv, err, sizeof err), CONFIG_ERROR);
+    config_free(&c);
+}
+
+Test(config, the_printout_masks_secrets_and_names_sources)
+{
+    config c;
+    char err[512];
+    setenv("CERTGRAPH_JWT_SECRET", "hs256-shared-secret", 1);
+    setenv("CERTGRAPH_DB", "host=/run dbname=certgraph password=hunter2 user=svc", 1);
+    char *argv[] = { "certgraphd", "--workers", "7", NULL };
+    cr_assert_eq(config_load(&c, 3, argv, err, sizeof err), CONFIG_OK, "%s", err);
+    char out[8192] = "";
+    FILE *f = fmemopen(out, sizeof out - 1, "w");
+    config_print(&c, f);
+    fclose(f);
+    cr_assert_null(strstr(out, "hs256-shared-secret"), "%s", out);
+    cr_assert_null(strstr(out, "hunter2"), "%s", out);
+    cr_assert(strstr(out, "jwt_secret = ********    # environment\n"), "%s", out);
+    cr_assert(strstr(out, "db = host=/run dbname=certgraph password=******** user=svc    # environment\n"), "%s", out);
+    cr_assert(strstr(out, "workers = \"7\"    # flag\n"), "%s", out);
+    cr_assert(strstr(out, "throttle_window = \"20\"    # default\n"), "%s", out);
+    setenv("CERTGRAPH_DB", "postgresql://svc:hunter2@db.example/certgraph", 1);
+    config_free(&c);
+    cr_assert_eq(config_load(&c, 3, argv, err, sizeof err), CONFIG_OK, "%s", err);
+    f = fmemopen(out, sizeof out - 1, "w");
+    config_print(&c, f);
+    fclose(f);
+    cr_assert(strstr(out, "db = postgresql://svc:********@db.example/certgraph"), "%s", out);
+    config_free(&c);
+}
+
+Test(config, help_is_made_from_the_table)
+{
+    config c;
+    char err[8192];
+    char *argv[] = { "certgraphd", "--help", NULL };
+    cr_assert_eq(config_load(&c, 2, argv, err, sizeof err), CONFIG_HELP);
+    cr_assert(strstr(err, "usage: certgraphd"));
+    cr_assert(strstr(err, "CERTGRAPH_TENANT_WRITES"), "%s", err);
+    cr_assert(strstr(err, "--metrics-token"), "%s", err);
+    config_free(&c);
+}
