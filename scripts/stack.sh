@@ -14,7 +14,7 @@
 #   sh scripts/stack.sh destroy   down, then delete $CERTGRAPH_VAR and the cluster (throwaway stacks)
 #
 # Environment: CERTGRAPH_VAR (default <repo>/var), CERTGRAPH_PORT (8443), CERTGRAPH_WORKERS
-# (2 x nproc), CERTGRAPH_PG_PORT (54329; names the unix socket, PostgreSQL listens on no TCP port),
+# (4 x nproc), CERTGRAPH_PG_PORT (54329; names the unix socket, PostgreSQL listens on no TCP port),
 # BUILD (build), and for benchmarking CERTGRAPH_NGINX_WORKERS and CERTGRAPH_KEEPALIVE.
 set -eu
 
@@ -28,7 +28,7 @@ is_uint() { case $1 in ''|*[!0-9]*) return 1;; esac; }
 VAR=${CERTGRAPH_VAR:-$ROOT/var}
 PORT=${CERTGRAPH_PORT:-8443}
 NPROC=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-WORKERS=${CERTGRAPH_WORKERS:-$((2 * NPROC))}
+WORKERS=${CERTGRAPH_WORKERS:-$((4 * NPROC))}   # measured: README, "Pool size"
 PG_PORT=${CERTGRAPH_PG_PORT:-54329}
 DB_OWNER=certgraph                 # made by initdb; owns the schema, runs the migrations
 DB_SERVICE_ROLE=certgraph_service  # made by the migrations; what certgraphd connects as
