@@ -70,6 +70,7 @@ asan-test: asan-build
 
 integration-test: deps sdk-deps all $(B)/integration-tests
 	@if nm $(B)/certgraphd | grep -qw auth_sign; then echo "certgraphd must not link token signing" >&2; exit 1; fi
+	sh tests/integration/nginx-check.sh
 	sh tests/integration/run.sh $(B)
 
 # The integration suite once more against the sanitizer build of certgraphd: a memory or UB error in
