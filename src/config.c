@@ -249,7 +249,13 @@ config_status config_load(config *c, int argc, char **argv, char *err, size_t er
             usage(err, errlen);
             return CONFIG_HELP;
         }
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) c->file = argv[++i];
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "--config needs a file");
+                return CONFIG_ERROR;
+            }
+            c->file = argv[++i];
+        }
     }
     if (c->file && !read_file(c, c->file, err, errlen)) return CONFIG_ERROR;
     for (size_t i = 0; i < NSETTINGS; i++) {

@@ -445,6 +445,9 @@ Test(config, a_bad_file_is_refused_with_its_line)
     argv[2] = "/nonexistent/certgraphd.conf";
     cr_assert_eq(config_load(&c, 3, argv, err, sizeof err), CONFIG_ERROR);
     config_free(&c);
+    cr_assert_eq(config_load(&c, 2, argv, err, sizeof err), CONFIG_ERROR, "--config with no file");
+    cr_assert(strstr(err, "--config needs a file"), "%s", err);
+    config_free(&c);
 }
 
 Test(config, the_printout_masks_secrets_and_names_sources)
