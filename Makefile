@@ -21,7 +21,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
+.PHONY: compose-test sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -48,6 +48,11 @@ $(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
 
 deps:
 	@sh scripts/deps.sh
+
+# The compose stack run for real with podman (scripts/compose-test.sh): images built, up, driven
+# through nginx over TLS, the pool restarted, torn down.
+compose-test:
+	sh scripts/compose-test.sh
 
 # The official Graph SDK for the client-side checks (tests/sdk): Node.js from Debian when the machine
 # has none, then the locked packages (no install scripts run).

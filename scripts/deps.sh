@@ -8,6 +8,18 @@ curl procps"
 if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
 # --node: Node.js and npm for tests/sdk, from Debian, only when the machine has none (a machine with
 # another build of Node.js, which carries its own npm, is left as it is).
+# --containers: what make compose-test runs the compose stack with here (no Docker engine: podman).
+if [ "${1:-}" = --containers ]; then
+  missing=""
+  for p in podman podman-compose runc debootstrap; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+  done
+  [ -z "$missing" ] && exit 0
+  [ "$(id -u)" = 0 ] || { echo "missing packages:$missing (run as root, or apt-get install them)" >&2; exit 1; }
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  exit 0
+fi
 if [ "${1:-}" = --node ]; then
   command -v node >/dev/null && command -v npm >/dev/null && exit 0
   [ "$(id -u)" = 0 ] || { echo "Node.js and npm are missing (run as root, or install them)" >&2; exit 1; }

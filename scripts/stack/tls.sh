@@ -55,4 +55,9 @@ keys_ensure() {
   if [ ! -s "$d/skiptoken.key" ]; then
     (umask 077 && openssl rand 32 > "$d/skiptoken.key.new") && mv "$d/skiptoken.key.new" "$d/skiptoken.key"
   fi
+  # The compose stack's certgraph runs as uid/gid 10001 (docker/Dockerfile) and mounts this file:
+  # readable by that group too, where this script may hand it over (as root), and by no one else.
+  if is_root && [ "$(stat -c %g "$d/skiptoken.key")" != 10001 ]; then
+    chgrp 10001 "$d/skiptoken.key" && chmod 0640 "$d/skiptoken.key"
+  fi
 }
