@@ -22,8 +22,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf '%s\n' "local all all scram-sha-256" "host all all all scram-sha-256" > "$PGDATA/pg_hba.conf"
   # the database, on a server that listens on its socket only until it is made
   pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-  PGPASSWORD=$pw psql -X -q -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\"" \
-    2>/dev/null || true
+  if [ "$POSTGRES_DB" != postgres ]; then
+    PGPASSWORD=$pw psql -X -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres \
+      -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\""
+  fi
   pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
 exec postgres -D "$PGDATA"
