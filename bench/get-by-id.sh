@@ -12,11 +12,7 @@ load_fleet   # 100,000 device states for the tenant
 settle
 s=$(mktemp -d)
 get_by_id_lua "$s/get.lua"
-cat > "$s/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"certificateRevokeStatus":"issued","managedDeviceDisplayName":"bench","userPrincipalName":"b@contoso.com","certificateKeyUsages":160}'
-LUA
+post_lua "$s/post.lua"
 
 echo "workers' RSS at start: $(rss)"
 header

@@ -26,6 +26,14 @@ load_fleet() {
 }
 # Settle a bulk load first, or autovacuum and the checkpoint it triggers land in the first case.
 settle() { psql -qX "$CERTGRAPH_DB" -c "VACUUM ANALYZE managed_all_device_certificate_state" -c "CHECKPOINT" >/dev/null; }
+# A wrk script that POSTs one device state per request.
+post_lua() { # file
+  cat > "$1" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"certificateRevokeStatus":"issued","managedDeviceDisplayName":"bench","userPrincipalName":"b@contoso.com","certificateKeyUsages":160}'
+LUA
+}
 # A wrk script that GETs 10,000 random states of the tenant by id, spread over the run.
 get_by_id_lua() { # file
   psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_state ORDER BY random() LIMIT 10000" > "$1.ids"

@@ -13,11 +13,7 @@ load_fleet
 settle
 s=$(mktemp -d)
 get_by_id_lua "$s/get.lua"
-cat > "$s/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"certificateRevokeStatus":"issued","managedDeviceDisplayName":"bench","userPrincipalName":"b@contoso.com","certificateKeyUsages":160}'
-LUA
+post_lua "$s/post.lua"
 printf '%-8s ' workers; header
 for w in $sizes; do
   sh scripts/stack.sh down >/dev/null 2>&1

@@ -13,11 +13,7 @@ psql -qX "$CERTGRAPH_DB" -c "
   SELECT '$tenant', 'u' || g || '@contoso.com', 160 FROM generate_series(1, 10000) g;" >/dev/null
 settle
 s=$(mktemp -d)
-cat > "$s/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"certificateRevokeStatus":"issued","managedDeviceDisplayName":"bench","userPrincipalName":"b@contoso.com","certificateKeyUsages":160}'
-LUA
+post_lua "$s/post.lua"
 psql -qXAt "$CERTGRAPH_DB" -c "SELECT id FROM managed_all_device_certificate_state ORDER BY random() LIMIT 5000" > "$s/ids"
 {
   echo 'local ids = {'; sed 's/.*/"&",/' "$s/ids"; echo '}'

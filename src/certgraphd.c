@@ -16,12 +16,13 @@ int main(int argc, char **argv)
     char err[4096];
     config probe;
     config_status st = config_load(&probe, argc, argv, err, sizeof err);
+    bool check_only = probe.check_only;
     config_free(&probe);
     if (st == CONFIG_HELP) {
         fputs(err, stdout);
         return 0;
     }
-    if (config_wants_check(argc, argv)) {
+    if (check_only) {
         /* --check-config: everything a start reads, read and checked; nothing started */
         service svc;
         if (!service_load(&svc, argc, argv, true, err, sizeof err)) {

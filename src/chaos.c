@@ -6,17 +6,26 @@
 
 #include "values.h"
 
+/* The next comma-separated item of v[0..*n): its length, v and *n moved past it and its comma. */
+static size_t next_item(const char **v, size_t *n, const char **item)
+{
+    size_t len = strcspn(*v, ",");
+    if (len > *n) len = *n;
+    *item = *v;
+    *v += len, *n -= len;
+    if (*n > 0) ++*v, --*n;
+    return len;
+}
+
 static bool parse_statuses(chaos *c, const char *v, size_t n)
 {
     c->nstatuses = 0;
     while (n > 0) {
-        size_t len = strcspn(v, ",");
-        if (len > n) len = n;
-        int s = len == 3 ? atoi(v) : 0;
+        const char *item;
+        size_t len = next_item(&v, &n, &item);
+        int s = len == 3 ? atoi(item) : 0;
         if ((s != 429 && s != 503 && s != 504) || c->nstatuses == CHAOS_MAX_STATUSES) return false;
         c->statuses[c->nstatuses++] = s;
-        v += len, n -= len;
-        if (n > 0) v++, n--;
     }
     return c->nstatuses > 0;
 }
@@ -26,12 +35,10 @@ static bool parse_tenants(chaos *c, const char *v, size_t n)
     c->ntenants = 0;
     if ((n == 3 && strncmp(v, "all", 3) == 0) || (n == 1 && *v == '*')) return true;
     while (n > 0) {
-        size_t len = strcspn(v, ",");
-        if (len > n) len = n;
-        if (!value_uuid_lower(v, len, c->tenants[c->ntenants]) || c->ntenants == CHAOS_MAX_TENANTS) return false;
+        const char *item;
+        size_t len = next_item(&v, &n, &item);
+        if (c->ntenants == CHAOS_MAX_TENANTS || !value_uuid_lower(item, len, c->tenants[c->ntenants])) return false;
         c->ntenants++;
-        v += len, n -= len;
-        if (n > 0) v++, n--;
     }
     return c->ntenants > 0;
 }

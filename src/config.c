@@ -228,13 +228,6 @@ static void usage(char *err, size_t errlen)
     }
 }
 
-bool config_wants_check(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--check-config") == 0) return true;
-    return false;
-}
-
 config_status config_load(config *c, int argc, char **argv, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -249,6 +242,7 @@ config_status config_load(config *c, int argc, char **argv, char *err, size_t er
             usage(err, errlen);
             return CONFIG_HELP;
         }
+        if (strcmp(argv[i], "--check-config") == 0) c->check_only = true;   /* known before anything can fail */
         if (strcmp(argv[i], "--config") == 0) {
             if (i + 1 >= argc) {
                 snprintf(err, errlen, "--config needs a file");

@@ -28,6 +28,7 @@ typedef struct config {
     chaos chaos;
     const char *metrics_token_file; /* a bearer token that lets non-loopback scrapers read /metrics */
     const char *file;          /* the configuration file read, NULL when none */
+    bool check_only;           /* --check-config: read and check, start nothing */
 
     /* where each setting's value came from, for --check-config (by table index) */
     const char *raw[CONFIG_MAX_SETTINGS];
@@ -44,6 +45,4 @@ void config_free(config *c);
 
 /* The effective configuration, one "name = value  # source" line per setting, secrets masked. */
 void config_print(const config *c, FILE *out);
-/* --check-config among the arguments */
-bool config_wants_check(int argc, char **argv);
 #endif

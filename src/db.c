@@ -1,4 +1,5 @@
 #include "db.h"
+#include "hash.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -79,18 +80,11 @@ static void disconnect(db *d)
     forget_shapes(d);
 }
 
-static unsigned long long fnv1a(const char *s)
-{
-    unsigned long long h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* The prepared name of an unnamed statement's shape, preparing it the first time; NULL (run it
  * unnamed) when the cache is full or the prepare fails. */
 static const char *shape_name(db *d, const sql_statement *s)
 {
-    unsigned long long h = fnv1a(s->text);
+    unsigned long long h = hash_fnv1a(s->text);
     for (int i = 0; i < d->nshapes; i++)
         if (d->shapes[i].hash == h && strcmp(d->shapes[i].text, s->text) == 0) return d->shapes[i].name;
     if (d->nshapes == SHAPE_CACHE_SIZE) return NULL;

@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "hash.h"
+
 /* Keys seen in one window that a node keeps apart; past that, new keys are admitted uncounted
  * (counted in metrics as throttle_untracked) rather than refused. */
 #define TENANT_SLOTS 1024
@@ -95,18 +97,11 @@ static bucket *slot_at(throttle *t, const table *tb, int i)
     return (bucket *)((char *)t + tb->offset + tb->slot_size * (size_t)i);
 }
 
-static unsigned long long fnv1a(const char *s)
-{
-    unsigned long long h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* The key's bucket, claiming a free or idle one (nothing in the window) when it has none; NULL when
  * its probe run is all live keys. */
 static bucket *find(throttle *t, const table *tb, const char *key, long long now_ms)
 {
-    unsigned long long h = fnv1a(key);
+    unsigned long long h = hash_fnv1a(key);
     bucket *spare = NULL;
     for (int probe = 0; probe < MAX_PROBES; probe++) {
         bucket *b = slot_at(t, tb, (int)((h + (unsigned)probe) % (unsigned)tb->nslots));
@@ -173,7 +168,7 @@ throttle_verdict throttle_admit(throttle *t, const char *tenant, const char *app
     if (tn + an + 2 <= sizeof app_key)
         snprintf(app_key, sizeof app_key, "%.*s/%.*s", (int)tn, tenant, (int)an, app);
     else
-        snprintf(app_key, sizeof app_key, "%.*s/#%016llx", (int)tn, tenant, fnv1a(app));
+        snprintf(app_key, sizeof app_key, "%.*s/#%016llx", (int)tn, tenant, hash_fnv1a(app));
     /* 0 is "never used" in a bucket: keep every stored time above it */
     now_ms += 1;
 

@@ -164,6 +164,12 @@ Test(chaos, parses_and_refuses)
     cr_assert_eq(c.statuses[1], 504);
     cr_assert_eq(c.ntenants, 2);
     cr_assert_eq(c.retry_after, 7);
+    /* one tenant more than it holds: refused, nothing written past the list */
+    char many[2048] = "rate=0.5 tenants=";
+    for (int i = 0; i <= CHAOS_MAX_TENANTS; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s%08d-0000-0000-0000-000000000000", i ? "," : "", i);
+    cr_assert_not(chaos_parse(&c, many, err, sizeof err));
+    cr_assert_leq(c.ntenants, CHAOS_MAX_TENANTS);
     const char *bad[] = { "", "rate=2", "rate=-0.1", "rate=x", "rate=0.5 status=500", "rate=0.5 tenants=nope",
                           "rate=0.5 colour=red", "rate", "rate=0.5 retry-after=0", "status=429" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
