@@ -49,9 +49,10 @@ $(B)/integration-tests: $(INTEG:%.c=$(B)/%.o) $(LIBOBJ)
 deps:
 	@sh scripts/deps.sh
 
-# The compose stack run for real with podman (scripts/compose-test.sh): images built, up, driven
-# through nginx over TLS, the pool restarted, torn down.
-compose-test:
+# The compose stack run for real with podman (scripts/compose-test.sh): docker-compose config on the
+# files, images built, up with its secrets, health checks run, driven through nginx over TLS, a
+# setting reloaded under load, the pool's container recreated, torn down. Part of make test.
+compose-test: all
 	sh scripts/compose-test.sh
 
 # The official Graph SDK for the client-side checks (tests/sdk): Node.js from Debian when the machine
@@ -102,7 +103,7 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 fuzz-regress: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	for t in $(FUZZ_TARGETS); do build/fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t || exit 1; done
 
-test: unit-test asan-test fuzz-regress integration-test asan-integration-test
+test: unit-test asan-test fuzz-regress integration-test asan-integration-test compose-test
 
 run: deps all
 	sh scripts/stack.sh run

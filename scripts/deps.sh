@@ -8,10 +8,11 @@ curl procps"
 if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
 # --node: Node.js and npm for tests/sdk, from Debian, only when the machine has none (a machine with
 # another build of Node.js, which carries its own npm, is left as it is).
-# --containers: what make compose-test runs the compose stack with here (no Docker engine: podman).
+# --containers: what make compose-test runs the compose stack with here (no Docker engine: podman),
+# and docker-compose to check the files as Docker's tooling reads them.
 if [ "${1:-}" = --containers ]; then
   missing=""
-  for p in podman podman-compose runc debootstrap; do
+  for p in podman podman-compose runc debootstrap docker-compose; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
   done
   [ -z "$missing" ] && exit 0

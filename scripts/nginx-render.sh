@@ -36,7 +36,8 @@ case ${1:-} in
     access_log='/dev/stdout certgraph'
     # inside the container; compose publishes it on the host's 127.0.0.1:8443 only
     listen=8443
-    tls=$r/etc/certgraph/tls
+    # compose mounts the key and certificate as secrets (server.key, server.crt)
+    tls=$r/run/secrets
     # 1 kept connection x 2 nginx workers against the compose file's 8 pool workers
     workers=${NGINX_WORKERS:-2} keepalive=${KEEPALIVE:-1}
     ;;

@@ -12,7 +12,8 @@
 #   sh scripts/stack.sh pool-stop | pool-start   stop/start only certgraphd (integration tests)
 #   sh scripts/stack.sh env       KEY='value' lines describing a running stack (for scripts)
 #   sh scripts/stack.sh logs      the tail of every log
-#   sh scripts/stack.sh init      only make the dev CA, server certificate and signing key (docker/)
+#   sh scripts/stack.sh init      only make the dev CA, server certificate, signing key and the compose
+#                                 stack's database passwords (docker/)
 #   sh scripts/stack.sh destroy   down, then delete $CERTGRAPH_VAR and the cluster (throwaway stacks)
 #
 # Environment: CERTGRAPH_VAR (default <repo>/var), CERTGRAPH_PORT (8443), CERTGRAPH_WORKERS
@@ -231,8 +232,8 @@ case $cmd in
   env) env_lines ;;
   logs) logs ;;
   init)
-    lock; tls_ensure; keys_ensure; unlock
-    echo "CA $VAR/tls/ca.crt, server certificate $VAR/tls/server.crt, signing key $VAR/keys/dev.key (public: $VAR/keys/dev.pub)"
+    lock; tls_ensure; keys_ensure; secrets_ensure; unlock
+    echo "CA $VAR/tls/ca.crt, server certificate $VAR/tls/server.crt, signing key $VAR/keys/dev.key (public: $VAR/keys/dev.pub), database passwords in $VAR/secrets/"
     ;;
   destroy) destroy ;;
   *) echo "usage: $0 run|up|down|status|pg-stop|pg-start|pool-stop|pool-start|env|logs|init|destroy" >&2; exit 2 ;;

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "values.h"
 #include "odata.h"
 #include "router.h"
+#include "secret.h"
 #include "skiptoken.h"
 
 #define DEV_TENANT "8b4c3f6e-0d1a-4c55-9a73-2f6d1e0c9b01"
@@ -28,13 +30,16 @@
 static const char usage[] =
     "usage: certgraphctl migrate [--db CONNINFO]\n"
     "       certgraphctl token [--tenant ID] [--scp \"S1 S2\"] [--roles \"R1 R2\"] [--ttl SECONDS]\n"
-    "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--appid ID] [--oid ID] [--upn UPN]\n"
+    "                          [--aud AUDIENCE] [--iss ISSUER] [--key PEM] [--kid KID] [--appid ID] [--oid ID]\n"
+    "                          [--upn UPN]\n"
     "       certgraphctl skiptoken --url PATH?QUERY [--tenant ID] [--key FILE] VALUE...\n"
     "       certgraphctl export --tenant ID [--db CONNINFO] [--filter EXPR] RESOURCE\n"
     "       certgraphctl import --tenant ID [--db CONNINFO] RESOURCE FILE|-\n"
-    "migrate reads CERTGRAPH_DB when --db is not given, runs as the owner, lets certgraph_service log\n"
-    "in (password: CERTGRAPH_SERVICE_PASSWORD, when set), and imports CERTGRAPH_SEED_DIR/<tenant>/\n"
-    "<resource>.jsonl into each tenant that has no entity yet; token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
+    "Commands that reach PostgreSQL read CERTGRAPH_DB when --db is not given, and the password from\n"
+    "the first line of CERTGRAPH_DB_PASSWORD_FILE when that is set. migrate runs as the owner, lets\n"
+    "certgraph_service log in (password: CERTGRAPH_SERVICE_PASSWORD_FILE's first line, else\n"
+    "CERTGRAPH_SERVICE_PASSWORD), and imports CERTGRAPH_SEED_DIR/<tenant>/<resource>.jsonl into each\n"
+    "tenant that has no entity yet; token signs with CERTGRAPH_JWT_SIGNING_KEY\n"
     "(default var/keys/dev.key, made by `make run`). skiptoken prints the $skiptoken a list at URL\n"
     "would put in its nextLink after a row with these sort-key values and id (\\N for null), signed\n"
     "with the server's secret (default var/keys/skiptoken.key): a benchmark's way to page N.\n"
@@ -46,6 +51,30 @@ static const char usage[] =
 
 static int seed_tenants(db *d, const char *dir);
 
+/* A password from the file the environment variable var names (compose secrets), into out; out is
+ * "" when var is unset. False with a message when the file cannot be read. */
+static bool password_from(const char *cmd, const char *var, char *out, size_t outlen)
+{
+    const char *path = getenv(var);
+    char err[512];
+    out[0] = '\0';
+    if (!path || !*path) return true;
+    if (secret_read_line(path, var, 1, out, outlen, err, sizeof err)) return true;
+    fprintf(stderr, "certgraphctl %s: %s\n", cmd, err);
+    return false;
+}
+
+/* The database a command works on, as certgraphd reaches it: CERTGRAPH_DB (or --db), with the
+ * password of CERTGRAPH_DB_PASSWORD_FILE over the string's own. NULL when that file is unreadable. */
+static db *ctl_db(const char *cmd, const char *conninfo)
+{
+    char password[256];
+    if (!password_from(cmd, "CERTGRAPH_DB_PASSWORD_FILE", password, sizeof password)) return NULL;
+    db *d = db_new(conninfo ? conninfo : "dbname=certgraph", password);
+    OPENSSL_cleanse(password, sizeof password);
+    return d;
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
     const char *conninfo = getenv("CERTGRAPH_DB");
@@ -53,21 +82,31 @@ static int cmd_migrate(int argc, char **argv)
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) conninfo = argv[++i];
         else { fputs(usage, stderr); return 2; }
     }
-    PGconn *conn = PQconnectdb(conninfo ? conninfo : "dbname=certgraph");
+    char password[256], service_password[256];
+    if (!password_from("migrate", "CERTGRAPH_DB_PASSWORD_FILE", password, sizeof password) ||
+        !password_from("migrate", "CERTGRAPH_SERVICE_PASSWORD_FILE", service_password, sizeof service_password))
+        return 1;
+    const char *const keys[] = { "dbname", password[0] ? "password" : NULL, NULL };
+    const char *const values[] = { conninfo ? conninfo : "dbname=certgraph", password, NULL };
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    OPENSSL_cleanse(password, sizeof password);
     if (PQstatus(conn) != CONNECTION_OK) {
         fprintf(stderr, "certgraphctl migrate: %s", PQerrorMessage(conn));
         PQfinish(conn);
         return 1;
     }
     int n = migrate_apply(conn, 1);
-    if (n >= 0 && !migrate_service_login(conn, getenv("CERTGRAPH_SERVICE_PASSWORD"))) n = -1;
+    if (n >= 0 && !migrate_service_login(conn, service_password[0] ? service_password
+                                                                   : getenv("CERTGRAPH_SERVICE_PASSWORD")))
+        n = -1;
+    OPENSSL_cleanse(service_password, sizeof service_password);
     PQfinish(conn);
     if (n < 0) return 1;
     printf("schema up to date (%d migration%s applied)\n", n, n == 1 ? "" : "s");
     const char *seed_dir = getenv("CERTGRAPH_SEED_DIR");
     if (!seed_dir || !*seed_dir) return 0;
-    db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
-    int status = db_connect(d) ? seed_tenants(d, seed_dir) : 1;
+    db *d = ctl_db("migrate", conninfo);
+    int status = d && db_connect(d) ? seed_tenants(d, seed_dir) : 1;
     db_free(d);
     return status;
 }
@@ -88,7 +127,7 @@ static void json_words(json_writer *w, const char *list)
 static int cmd_token(int argc, char **argv)
 {
     const char *tenant = DEV_TENANT, *scp = NULL, *roles = NULL, *aud = "https://graph.microsoft.com";
-    const char *iss = NULL, *app = "certgraph-dev", *oid = NULL, *upn = NULL;
+    const char *iss = NULL, *app = "certgraph-dev", *oid = NULL, *upn = NULL, *kid = "certgraph-dev";
     const char *key = getenv("CERTGRAPH_JWT_SIGNING_KEY");
     long ttl = 3600;
     for (int i = 0; i < argc; i++) {
@@ -102,6 +141,7 @@ static int cmd_token(int argc, char **argv)
         else if (strcmp(a, "--aud") == 0) aud = v;
         else if (strcmp(a, "--iss") == 0) iss = v;
         else if (strcmp(a, "--key") == 0) key = v;
+        else if (strcmp(a, "--kid") == 0) kid = v;
         else if (strcmp(a, "--app") == 0 || strcmp(a, "--appid") == 0) app = v;
         else if (strcmp(a, "--oid") == 0) oid = v;
         else if (strcmp(a, "--upn") == 0) upn = v;
@@ -135,7 +175,7 @@ static int cmd_token(int argc, char **argv)
     json_end_object(w);
 
     char err[512];
-    char *token = auth_sign(key, "certgraph-dev", claims.data, err, sizeof err);
+    char *token = auth_sign(key, *kid ? kid : NULL, claims.data, err, sizeof err);
     arena_free(a);
     if (!token) {
         fprintf(stderr, "certgraphctl token: %s\n", err);
@@ -236,8 +276,8 @@ static int cmd_export(int argc, char **argv)
         fprintf(stderr, "certgraphctl export: %s\n", message);
         status = 2;
     }
-    db *d = status ? NULL : db_new(conninfo ? conninfo : "dbname=certgraph");
-    if (d && !db_connect(d)) status = 1;
+    db *d = status ? NULL : ctl_db("export", conninfo);
+    if (!status && (!d || !db_connect(d))) status = 1;
     /* keyset pages by id, so an export of any size runs in constant memory */
     char last[40] = "";
     const char *after[1] = { last };
@@ -425,8 +465,9 @@ static int cmd_import(int argc, char **argv)
                                                      : !path ? "FILE is missing" : "--tenant needs a GUID");
         return 2;
     }
-    db *d = db_new(conninfo ? conninfo : "dbname=certgraph");
+    db *d = ctl_db("import", conninfo);
     int status = 1;
+    if (!d) return 1;
     if (db_connect(d)) status = import_file(d, e, tid, path);
     else fprintf(stderr, "certgraphctl import: the database is not reachable\n");
     db_free(d);

@@ -40,6 +40,8 @@ static const setting settings[] = {
       NULL, PLAIN, "on SIGTERM, how long in-flight requests may take before workers are killed" },
     { "db", "CERTGRAPH_DB", "--db", "dbname=certgraph", TEXT, AT(db), 0, 0, false, NULL, CONNINFO,
       "libpq connection string" },
+    { "db_password_file", "CERTGRAPH_DB_PASSWORD_FILE", "--db-password-file", NULL, TEXT, AT(db_password_file), 0,
+      0, false, NULL, PLAIN, "a file whose first line is the database password (over one in db)" },
     { "public_url", "CERTGRAPH_PUBLIC_URL", "--public-url", NULL, TEXT, AT(public_url), 0, 0, false, check_public_url,
       PLAIN, "origin of absolute URLs, e.g. https://graph.example.com:8443 (unset: the Host header)" },
     { "skiptoken_key", "CERTGRAPH_SKIPTOKEN_KEY", "--skiptoken-key", "var/keys/skiptoken.key", TEXT, AT(skiptoken_key),

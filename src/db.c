@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct shape {
 
 struct db {
     char *conninfo;
+    char *password;            /* NULL: the connection string's own, or libpq's other sources */
     PGconn *conn;
     shape shapes[SHAPE_CACHE_SIZE];
     int nshapes;
@@ -42,11 +44,16 @@ struct db_rows {
     int nprops;
 };
 
-db *db_new(const char *conninfo)
+db *db_new(const char *conninfo, const char *password)
 {
     db *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->conninfo = strdup(conninfo ? conninfo : "");
+    d->password = password && *password ? strdup(password) : NULL;
+    if (!d->conninfo || (password && *password && !d->password)) {
+        db_free(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -56,6 +63,8 @@ void db_free(db *d)
     if (d->conn) PQfinish(d->conn);
     forget_shapes(d);
     free(d->conninfo);
+    if (d->password) OPENSSL_cleanse(d->password, strlen(d->password));
+    free(d->password);
     free(d);
 }
 
@@ -105,9 +114,10 @@ static bool connect_and_prepare(db *d)
     if (d->failed_attempts > 0 && now == d->last_attempt) return false;
     d->last_attempt = now;
     /* A PostgreSQL host that does not answer must not hang requests: connect_timeout defaults to
-     * 5 s here, and the connection string, expanded after it, may still set its own. */
-    const char *const keys[] = { "connect_timeout", "dbname", NULL };
-    const char *const values[] = { "5", d->conninfo, NULL };
+     * 5 s here, and the connection string, expanded after it, may still set its own. A password
+     * from a file comes last, over the string's. */
+    const char *const keys[] = { "connect_timeout", "dbname", d->password ? "password" : NULL, NULL };
+    const char *const values[] = { "5", d->conninfo, d->password, NULL };
     d->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(d->conn) != CONNECTION_OK) goto fail;
     /* Timestamps are read back as UTC ISO text, which values.c turns into OData's form. */

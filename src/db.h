@@ -18,8 +18,9 @@ typedef enum db_status {
     DB_FAILED         /* anything else: 500 */
 } db_status;
 
-/* Does not connect: db_connect or the first statement does. NULL only if out of memory. */
-db *db_new(const char *conninfo);
+/* Does not connect: db_connect or the first statement does. password (NULL or "": none) is used over
+ * any in conninfo. NULL only if out of memory. */
+db *db_new(const char *conninfo, const char *password);
 void db_free(db *d);
 /* Connects and prepares now (a worker does it at start-up); false if PostgreSQL is not reachable. */
 bool db_connect(db *d);

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "metrics.h"
+#include "secret.h"
 
 static unsigned char metrics_token_digest[HEALTH_TOKEN_DIGEST_LEN];
 static bool metrics_token_set;
@@ -60,20 +61,9 @@ static void digest(const char *s, size_t n, unsigned char out[32])
 
 bool health_metrics_token_read(const char *path, unsigned char out[HEALTH_TOKEN_DIGEST_LEN], char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
     char line[512];
-    if (!f || !fgets(line, sizeof line, f)) {
-        snprintf(err, errlen, "cannot read a token from %s", path);
-        if (f) fclose(f);
-        return false;
-    }
-    fclose(f);
-    size_t n = strcspn(line, "\r\n");
-    if (n < 16) {
-        snprintf(err, errlen, "the metrics token in %s is shorter than 16 characters", path);
-        return false;
-    }
-    digest(line, n, out);
+    if (!secret_read_line(path, "metrics token", 16, line, sizeof line, err, errlen)) return false;
+    digest(line, strlen(line), out);
     OPENSSL_cleanse(line, sizeof line);
     return true;
 }

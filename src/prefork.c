@@ -1,6 +1,7 @@
 #include "prefork.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "worker.h"
 
 #define MAX_WORKERS 1024
+/* A reload waits this long at most for a new worker to say it is ready before retiring the next old one. */
+#define READY_WAIT_SECONDS 60
 
 typedef struct slot {
     pid_t pid;          /* 0: empty */
@@ -22,6 +25,8 @@ typedef struct slot {
     time_t started;
     bool retiring;      /* told to stop by a reload; its slot is filled again with the new generation */
     time_t told;        /* when it was last told */
+    int ready_fd;       /* read end of the pipe the worker writes once it can take requests; -1 when done */
+    bool ready;
 } slot;
 
 static slot slots[MAX_WORKERS];
@@ -47,8 +52,14 @@ static void on_reload(int sig)
     reload_requested = 1;
 }
 
-static pid_t spawn(const service *svc, int listen_fd)
+/* Forks a worker into slot i. The worker writes a byte into the slot's pipe once it has tried its
+ * first PostgreSQL connection and is about to accept: a reload retires the next old worker only then,
+ * so a new worker that is slow to start (a slow name lookup, PostgreSQL slow to answer) never leaves
+ * the pool short. */
+static void spawn(int i, const service *svc, int listen_fd, unsigned gen)
 {
+    int ready[2] = { -1, -1 };
+    if (pipe2(ready, O_CLOEXEC) != 0) ready[0] = ready[1] = -1;   /* then it counts as ready at once */
     /* Signals wait while the child still carries the master's handlers: the worker installs its
      * own and unblocks them (a pending one is then delivered to it). */
     sigset_t old;
@@ -57,11 +68,46 @@ static pid_t spawn(const service *svc, int listen_fd)
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         log_set_component("worker");
-        _exit(worker_run(&svc->cfg, svc->auth, listen_fd));
+        for (int j = 0; j < MAX_WORKERS; j++)
+            if (slots[j].ready_fd >= 0) close(slots[j].ready_fd);
+        if (ready[0] >= 0) close(ready[0]);
+        _exit(worker_run(svc, listen_fd, ready[1]));
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
-    if (pid < 0) log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
-    return pid;
+    if (ready[1] >= 0) close(ready[1]);
+    if (pid < 0) {
+        log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
+        if (ready[0] >= 0) close(ready[0]);
+        ready[0] = -1;
+    } else if (ready[0] >= 0) {
+        fcntl(ready[0], F_SETFL, O_NONBLOCK);
+    }
+    slots[i] = (slot){ .pid = pid, .gen = gen, .started = time(NULL), .ready_fd = ready[0], .ready = ready[0] < 0 };
+}
+
+static void forget_ready(slot *sl)
+{
+    if (sl->ready_fd >= 0) close(sl->ready_fd);
+    sl->ready_fd = -1;
+}
+
+/* Notes which new workers have said they are ready (or have gone: end of file). */
+static void poll_ready(void)
+{
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        if (slots[i].ready_fd < 0) continue;
+        char c;
+        ssize_t n = read(slots[i].ready_fd, &c, 1);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        slots[i].ready = n == 1;
+        forget_ready(&slots[i]);
+        if (slots[i].ready) {
+            char worker[16], g[16];
+            snprintf(worker, sizeof worker, "%d", (int)slots[i].pid);
+            snprintf(g, sizeof g, "%u", slots[i].gen);
+            log_event(LOG_DEBUG, "worker_ready", "worker", worker, "generation", g, NULL);
+        }
+    }
 }
 
 static int slot_of(pid_t pid)
@@ -118,6 +164,9 @@ static void retire_one(unsigned gen)
 {
     time_t now = time(NULL);
     for (int i = 0; i < MAX_WORKERS; i++)
+        if (slots[i].pid > 0 && slots[i].gen == gen && !slots[i].ready && now - slots[i].started < READY_WAIT_SECONDS)
+            return;   /* a replacement is still starting: the old workers keep serving meanwhile */
+    for (int i = 0; i < MAX_WORKERS; i++)
         if (slots[i].pid > 0 && slots[i].retiring) {
             /* told again each second: a signal landing just before it blocks in accept() is missed */
             if (now - slots[i].told >= 1) kill(slots[i].pid, SIGTERM), slots[i].told = now;
@@ -128,6 +177,9 @@ static void retire_one(unsigned gen)
             slots[i].retiring = true;
             slots[i].told = now;
             kill(slots[i].pid, SIGTERM);
+            char worker[16];
+            snprintf(worker, sizeof worker, "%d", (int)slots[i].pid);
+            log_event(LOG_DEBUG, "worker_retiring", "worker", worker, NULL);
             return;
         }
 }
@@ -135,6 +187,7 @@ static void retire_one(unsigned gen)
 int prefork_run(service *svc, int listen_fd)
 {
     nslots = worker_count(svc);
+    for (int i = 0; i < MAX_WORKERS; i++) slots[i].ready_fd = -1;
     signals_install(on_stop, on_reload);
     unsigned gen = 0;
     bool logged = false;
@@ -148,10 +201,11 @@ int prefork_run(service *svc, int listen_fd)
             if (slots[i].pid > 0) continue;
             /* A worker that dies at once would die again: pace the respawns. */
             if (slots[i].started && time(NULL) - slots[i].started < 1 && !slots[i].retiring) sleep_ms(500);
-            slots[i] = (slot){ .pid = spawn(svc, listen_fd), .gen = gen, .started = time(NULL) };
+            spawn(i, svc, listen_fd, gen);
             if (slots[i].pid > 0) metrics_count(METRIC_WORKERS_STARTED);
         }
         metrics_workers_alive(alive());
+        poll_ready();
         retire_one(gen);
         if (!logged) {
             char n[16];
@@ -171,6 +225,7 @@ int prefork_run(service *svc, int listen_fd)
         if (i < 0) continue;
         bool retired = slots[i].retiring;
         slots[i].pid = 0;
+        forget_ready(&slots[i]);
         metrics_workers_alive(alive());
         if (stopping) break;
         char worker[16], why[16];
@@ -201,7 +256,7 @@ int prefork_run(service *svc, int listen_fd)
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             int i = slot_of(pid);
-            if (i >= 0) slots[i].pid = 0;
+            if (i >= 0) slots[i].pid = 0, forget_ready(&slots[i]);
             metrics_workers_alive(alive());
         }
         if (pid < 0 && errno == ECHILD) break;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "secret.h"
 
 bool service_load(service *s, int argc, char **argv, bool checking, char *err, size_t errlen)
 {
@@ -24,6 +25,10 @@ bool service_load(service *s, int argc, char **argv, bool checking, char *err, s
         if (!health_metrics_token_read(s->cfg.metrics_token_file, s->metrics_token, err, errlen)) goto fail;
         s->has_metrics_token = true;
     }
+    if (s->cfg.db_password_file &&
+        !secret_read_line(s->cfg.db_password_file, "database password", 1, s->db_password, sizeof s->db_password, err,
+                          errlen))
+        goto fail;
     /* Mapped before the fork, so every worker counts into the same pages. */
     if (s->cfg.throttling && !(s->throttle = throttle_new(&s->cfg.limits, err, errlen))) goto fail;
     return true;
@@ -46,6 +51,7 @@ void service_release(service *s)
     auth_config_free(s->auth);
     config_free(&s->cfg);
     OPENSSL_cleanse(s->skiptoken_secret, sizeof s->skiptoken_secret);
+    OPENSSL_cleanse(s->db_password, sizeof s->db_password);
     memset(s, 0, sizeof *s);
 }
 

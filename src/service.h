@@ -1,5 +1,5 @@
 /* What the master holds for its workers and replaces on SIGHUP: the configuration, the token keys,
- * the paging secret, the metrics token and the throttle's shared pages. Loaded all or nothing, so a
+ * the paging secret, the metrics token, the database password and the throttle's shared pages. Loaded all or nothing, so a
  * reload that fails anywhere leaves the running service as it was. */
 #ifndef CERTGRAPH_SERVICE_H
 #define CERTGRAPH_SERVICE_H
@@ -18,6 +18,7 @@ typedef struct service {
     size_t skiptoken_secret_len;
     unsigned char metrics_token[HEALTH_TOKEN_DIGEST_LEN];
     bool has_metrics_token;
+    char db_password[256];              /* from db_password_file; "" when none */
     int argc;                           /* what the configuration is read from again */
     char **argv;
 } service;

@@ -163,14 +163,21 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
     log_set_request(NULL);
 }
 
-int worker_run(const config *cfg, const auth_config *auth, int listen_fd)
+int worker_run(const service *svc, int listen_fd, int ready_fd)
 {
+    const config *cfg = &svc->cfg;
+    const auth_config *auth = svc->auth;
     /* A stop signal must interrupt the idle accept(); while a request is served the signals are
      * blocked, so that request always finishes. A reload is the master's. */
     signals_install(on_stop, NULL);
 
-    db *d = db_new(cfg->db);
+    db *d = db_new(cfg->db, svc->db_password);
     db_connect(d);   /* at start-up, so the first request finds it ready; if it fails, requests retry */
+    if (ready_fd >= 0) {
+        /* tells the master this worker takes requests now (a reload waits for it) */
+        if (write(ready_fd, "r", 1) != 1) log_event(LOG_WARN, "ready_not_told", "error", strerror(errno), NULL);
+        close(ready_fd);
+    }
     arena *a = arena_new(64 * 1024);
     FCGX_Request fr;
     FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);

@@ -4,11 +4,11 @@
 #define CERTGRAPH_WORKER_H
 #include <signal.h>
 
-#include "auth.h"
-#include "config.h"
+#include "service.h"
 
 /* Serves until SIGTERM/SIGINT (after finishing the request in hand) or max_requests; returns the
- * process exit status. */
-int worker_run(const config *cfg, const auth_config *auth, int listen_fd);
+ * process exit status. Writes a byte to ready_fd (when >= 0) and closes it once it is about to take
+ * requests. */
+int worker_run(const service *svc, int listen_fd, int ready_fd);
 
 #endif

@@ -17,7 +17,8 @@ pool_start() {
   # Its own session: the terminal's Ctrl-C reaches this script, which stops things in order.
   # Absolute URLs name the origin the stack serves (an empty CERTGRAPH_PUBLIC_URL: from the Host).
   CERTGRAPH_PUBLIC_URL=${CERTGRAPH_PUBLIC_URL-https://127.0.0.1:$PORT} \
-  CERTGRAPH_DB=$SERVICE_CONNINFO CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
+  # CERTGRAPH_POOL_DB: another connection string for the pool (several hosts, say).
+  CERTGRAPH_DB=${CERTGRAPH_POOL_DB:-$SERVICE_CONNINFO} CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
   CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub CERTGRAPH_SKIPTOKEN_KEY=$VAR/keys/skiptoken.key \
     setsid "$BUILD/certgraphd" >> "$VAR/log/certgraphd.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$POOL_PID"

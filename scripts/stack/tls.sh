@@ -1,4 +1,5 @@
-# TLS material and token keys: the dev CA, the server certificate, the RS256 signing key.
+# TLS material, token keys and compose secrets: the dev CA, the server certificate, the RS256
+# signing key, the database passwords.
 # Sourced by scripts/stack.sh, which sets ROOT, VAR, the paths and say/die/alive/pid_runs.
 
 # TLS: a development CA and a server certificate for 127.0.0.1 and localhost.
@@ -60,4 +61,16 @@ keys_ensure() {
   if is_root && [ "$(stat -c %g "$d/skiptoken.key")" != 10001 ]; then
     chgrp 10001 "$d/skiptoken.key" && chmod 0640 "$d/skiptoken.key"
   fi
+}
+
+# The compose stack's database passwords (docker/docker-compose.yml mounts them as secrets), random,
+# made once. The directory keeps other host users out; the files are readable by every uid inside
+# the containers (PostgreSQL's and certgraph's read them), which a bind-mounted secret needs.
+secrets_ensure() {
+  d=$VAR/secrets
+  (umask 077 && mkdir -p "$d") && chmod 0700 "$d"
+  for f in pg-password service-password; do
+    [ -s "$d/$f" ] && continue
+    openssl rand -hex 24 > "$d/$f.new" && chmod 0644 "$d/$f.new" && mv "$d/$f.new" "$d/$f"
+  done
 }

@@ -19,7 +19,7 @@ VAR=$t/dev PORT=18999 SOCK=$t/dev/run/certgraph.sock NGINX_WORKERS=1 KEEPALIVE=1
 nginx -t -q -p "$t/dev/nginx/" -e "$t/dev/nginx/error.log" -c "$t/dev.conf"
 # docker, as docker/nginx.Dockerfile renders it
 mkdir -p "$t/docker/var/cache/nginx" "$t/docker/tmp"
-cert "$t/docker/etc/certgraph/tls"
+cert "$t/docker/run/secrets"
 NGINX_ROOT=$t/docker NGINX_UPSTREAM=127.0.0.1:9000 sh "$ROOT/scripts/nginx-render.sh" docker > "$t/docker.conf"
 nginx -t -q -p "$t/docker/" -e "$t/docker/error.log" -c "$t/docker.conf"
 # one configuration: the renderings part only on the placeholders' lines

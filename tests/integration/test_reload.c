@@ -1,11 +1,14 @@
 /* Reloading on SIGHUP: the configuration file is read again and the workers are replaced one by one
  * while requests keep coming, none of them failing; a broken file is refused and the old
  * configuration keeps serving. And --check-config on good and bad files. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +150,79 @@ Test(zz_reload, sighup_under_load_replaces_every_worker_and_no_request_fails)
     cr_assert(log_has("event=reloaded generation=1"), "no reloaded event in the log");
 }
 
+/* A TCP port that takes connections and never answers: a database host that hangs. */
+static int silent_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 64) == 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* The events of the log after the last line holding from, in order, as one string of letters:
+ * R for a worker told to retire, N for a worker of the new generation saying it is ready. */
+static char *retire_and_ready_order(const char *from)
+{
+    FILE *f = fopen(cg_fmt("%s/log/certgraphd.log", cg_env("CERTGRAPH_TEST_VAR")), "r");
+    cr_assert_not_null(f);
+    static char order[512];
+    size_t n = 0;
+    bool after = false;
+    char line[4096];
+    while (fgets(line, sizeof line, f) && n + 1 < sizeof order) {
+        if (strstr(line, from)) { after = true; n = 0; continue; }
+        if (!after) continue;
+        if (strstr(line, "event=worker_retiring")) order[n++] = 'R';
+        else if (strstr(line, "event=worker_ready") && strstr(line, "generation=1")) order[n++] = 'N';
+    }
+    fclose(f);
+    order[n] = '\0';
+    return order;
+}
+
+Test(zz_reload, an_old_worker_retires_only_once_its_replacement_is_ready)
+{
+    /* Every new worker first meets a database host that hangs (connect_timeout 1 s), then reaches
+     * PostgreSQL: slow to start, as after a slow name lookup. The old workers must not all be gone
+     * meanwhile. */
+    int port, pg_port = 0;
+    int silent = silent_listener(&port);
+    char host[512] = "";
+    cr_assert_eq(sscanf(cg_env("CERTGRAPH_TEST_DB_SERVICE"), "host=%511s port=%d", host, &pg_port), 2);
+    const char *db = cg_fmt("host=127.0.0.1,%s port=%d,%d dbname=certgraph user=certgraph_service connect_timeout=1",
+                            host, port, pg_port);
+    write_conf(ROOMY);
+    pid_t master = cg_restart_pool(cg_fmt("CERTGRAPH_CONFIG='%s' CERTGRAPH_POOL_DB='%s'", conf_path(), db));
+    pid_t before[256];
+    int n = cg_children(master, before, 256);
+    cr_assert(n >= 2);
+    const char *token = cg_tenant_token(cg_new_tenant());
+    const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"slow starters\"}");
+
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    if (fork() == 0) load(fds[1], cg_fmt("%s/beta%s/%s", cg_base(), ECSC, id), cg_fmt("%s/beta%s", cg_base(), ECSC), token, 4.0 + n * 1.5);
+    cg_sleep_ms(500);
+    write_conf(ROOMY "app_writes = 99999\n");
+    cr_assert_eq(kill(master, SIGHUP), 0);
+    cr_assert(replaced(master, before, n), "the workers were not all replaced");
+    int sent[4];
+    cr_assert_eq(read(fds[0], sent, sizeof sent), (ssize_t)sizeof sent);
+    while (wait(NULL) > 0) {}
+    close(fds[0]);
+    close(fds[1]);
+    close(silent);
+    cr_assert_eq(sent[1], 0, "%d of %d requests failed during the reload (the first: status %d, curl code %d)", sent[1],
+                 sent[0], sent[2], sent[3]);
+    /* retire, ready, retire, ready ...: never two old workers told while a new one is still starting */
+    const char *order = retire_and_ready_order("event=reloaded generation=1");
+    cr_assert_eq(strlen(order), (size_t)(2 * n), "events after the reload: %s", order);
+    for (int i = 0; i < 2 * n; i++) cr_assert_eq(order[i], i % 2 ? 'N' : 'R', "events after the reload: %s", order);
+}
+
 Test(zz_reload, a_broken_file_is_refused_and_the_old_configuration_keeps_serving)
 {
     const char *victim = cg_new_tenant();
@@ -203,4 +279,8 @@ Test(zz_reload, check_config_prints_a_good_file_and_refuses_a_bad_one)
     write_conf("workers = 3\nthrottle_windw = 5\n");
     cr_assert_eq(check_config(conf_path(), &out), 2, "%s", out);
     cr_assert(strstr(out, "reload.conf:2: no setting named throttle_windw"), "%s", out);
+    /* a secret named by the file must be readable, or nothing starts */
+    write_conf("db_password_file = /nonexistent/pg-password\n");
+    cr_assert_eq(check_config(conf_path(), &out), 2, "%s", out);
+    cr_assert(strstr(out, "cannot read the database password from /nonexistent/pg-password"), "%s", out);
 }

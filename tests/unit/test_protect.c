@@ -12,6 +12,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "secret.h"
 #include "throttle.h"
 
 #define T1 "11111111-1111-1111-1111-111111111111"
@@ -494,4 +495,46 @@ Test(config, help_is_made_from_the_table)
     cr_assert(strstr(err, "CERTGRAPH_TENANT_WRITES"), "%s", err);
     cr_assert(strstr(err, "--metrics-token"), "%s", err);
     config_free(&c);
+}
+
+static const char *secret_file(const char *content)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/certgraph-secret-%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(content, f);
+    fclose(f);
+    return path;
+}
+
+Test(secret, the_first_line_without_its_ending)
+{
+    char out[32], err[256];
+    cr_assert(secret_read_line(secret_file("s3cret pass\r\nsecond line\n"), "password", 1, out, sizeof out, err,
+                               sizeof err), "%s", err);
+    cr_assert_str_eq(out, "s3cret pass");
+    cr_assert(secret_read_line(secret_file("no newline"), "password", 1, out, sizeof out, err, sizeof err));
+    cr_assert_str_eq(out, "no newline");
+    /* 30 characters fit in 32 bytes with a line ending; 31 do not */
+    cr_assert(secret_read_line(secret_file("123456789012345678901234567890\n"), "password", 1, out, sizeof out, err,
+                               sizeof err), "%s", err);
+    cr_assert_eq(strlen(out), 30);
+    unlink(secret_file(""));
+}
+
+Test(secret, refused_when_missing_empty_short_or_too_long)
+{
+    char out[32], err[256];
+    cr_assert_not(secret_read_line("/nonexistent/pw", "database password", 1, out, sizeof out, err, sizeof err));
+    cr_assert_str_eq(err, "cannot read the database password from /nonexistent/pw");
+    cr_assert_not(secret_read_line(secret_file("\nsecond\n"), "password", 1, out, sizeof out, err, sizeof err));
+    cr_assert(strstr(err, "shorter than 1 characters"), "%s", err);
+    cr_assert_not(secret_read_line(secret_file("short\n"), "metrics token", 16, out, sizeof out, err, sizeof err));
+    cr_assert(strstr(err, "metrics token"), "%s", err);
+    cr_assert_not(secret_read_line(secret_file("1234567890123456789012345678901\n"), "password", 1, out, sizeof out,
+                                   err, sizeof err));
+    cr_assert(strstr(err, "longer than 30 characters"), "%s", err);
+    cr_assert_eq(out[0], '\0', "a refused secret is not left behind");
+    unlink(secret_file(""));
 }
