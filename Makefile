@@ -21,7 +21,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: compose-test sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
+.PHONY: compose-test ha-up ha-down sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -54,6 +54,13 @@ deps:
 # setting reloaded under load, the pool's container recreated, torn down. Part of make test.
 compose-test: all
 	sh scripts/compose-test.sh
+
+# Several nodes on Patroni and etcd, on loopback (scripts/stack/ha.sh; README "Running several nodes").
+ha-up: deps all
+	@sh scripts/deps.sh --ha
+	sh scripts/stack.sh ha-up
+ha-down:
+	sh scripts/stack.sh ha-down
 
 # The official Graph SDK for the client-side checks (tests/sdk): Node.js from Debian when the machine
 # has none, then the locked packages (no install scripts run).

@@ -21,6 +21,18 @@ if [ "${1:-}" = --containers ]; then
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
   exit 0
 fi
+# --ha: what make ha-up runs the several-node stack with (Patroni and etcd).
+if [ "${1:-}" = --ha ]; then
+  missing=""
+  for p in patroni etcd-server; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+  done
+  [ -z "$missing" ] && exit 0
+  [ "$(id -u)" = 0 ] || { echo "missing packages:$missing (run as root, or apt-get install them)" >&2; exit 1; }
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  exit 0
+fi
 if [ "${1:-}" = --node ]; then
   command -v node >/dev/null && command -v npm >/dev/null && exit 0
   [ "$(id -u)" = 0 ] || { echo "Node.js and npm are missing (run as root, or install them)" >&2; exit 1; }

@@ -2,7 +2,8 @@
 # certgraph development stack: dev TLS material and signing key, a private PostgreSQL cluster,
 # the certgraphd FastCGI pool and nginx in front, all kept under $CERTGRAPH_VAR. This file is the
 # driver (settings, process bookkeeping, the commands below); each concern is a piece of its own in
-# scripts/stack/: tls.sh (CA, server certificate, token keys), pg.sh, pool.sh, nginx.sh.
+# scripts/stack/: tls.sh (CA, server certificate, token keys), pg.sh, pool.sh, nginx.sh, and ha.sh
+# (several nodes on Patroni, composed from the same pool and nginx pieces).
 #
 #   sh scripts/stack.sh run       start everything, stay in the foreground; Ctrl-C/TERM stops it all
 #   sh scripts/stack.sh up        start what is not running yet, in the background, print how to use it
@@ -15,6 +16,9 @@
 #   sh scripts/stack.sh init      only make the dev CA, server certificate, signing key and the compose
 #                                 stack's database passwords (docker/)
 #   sh scripts/stack.sh destroy   down, then delete $CERTGRAPH_VAR and the cluster (throwaway stacks)
+#   sh scripts/stack.sh ha-up | ha-down | ha-status | ha-env | ha-logs
+#                                 etcd, two PostgreSQL nodes under Patroni and two certgraph nodes
+#                                 (scripts/stack/ha.sh; README "Running several nodes")
 #
 # Environment: CERTGRAPH_VAR (default <repo>/var), CERTGRAPH_PORT (8443), CERTGRAPH_WORKERS
 # (4 x nproc), CERTGRAPH_PG_PORT (54329; names the unix socket, PostgreSQL listens on no TCP port),
@@ -91,7 +95,7 @@ unlock() { exec 9>&-; }
 
 # ---------------------------------------------------------------------------------------------
 # One file per concern: the several-node stack of a later issue composes the same pieces.
-for piece in tls pg pool nginx; do
+for piece in tls pg pool nginx ha; do
   # shellcheck source=/dev/null
   . "$ROOT/scripts/stack/$piece.sh"
 done
@@ -236,5 +240,13 @@ case $cmd in
     echo "CA $VAR/tls/ca.crt, server certificate $VAR/tls/server.crt, signing key $VAR/keys/dev.key (public: $VAR/keys/dev.pub), database passwords in $VAR/secrets/"
     ;;
   destroy) destroy ;;
-  *) echo "usage: $0 run|up|down|status|pg-stop|pg-start|pool-stop|pool-start|env|logs|init|destroy" >&2; exit 2 ;;
+  ha-up)
+    ( ha_up ) || die "the several-node stack did not start; see above ('sh scripts/stack.sh ha-logs'), then 'sh scripts/stack.sh ha-down'"
+    ha_status
+    ;;
+  ha-down) ha_down ;;
+  ha-status) ha_status ;;
+  ha-env) ha_env ;;
+  ha-logs) ha_logs ;;
+  *) echo "usage: $0 run|up|down|status|pg-stop|pg-start|pool-stop|pool-start|env|logs|init|destroy|ha-up|ha-down|ha-status|ha-env|ha-logs" >&2; exit 2 ;;
 esac

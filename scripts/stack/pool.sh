@@ -10,15 +10,16 @@ pool_start() {
   [ -x "$BUILD/certgraphd" ] || die "$BUILD/certgraphd is missing: run make"
   mkdir -p "$VAR/run" "$VAR/log"
   rm -f "$SOCK" "$POOL_PID"
-  pg_conninfo
+  # CERTGRAPH_POOL_DB: another connection string for the pool (several hosts, say).
+  db=${CERTGRAPH_POOL_DB:-}
+  if [ -z "$db" ]; then pg_conninfo; db=$SERVICE_CONNINFO; fi
   say "starting certgraphd ($WORKERS workers, $SOCK)"
   printf 'ts=%s level=info component=stack pid=%s event=pool_start workers=%s\n' \
     "$(date -u '+%Y-%m-%dT%H:%M:%S.000Z')" "$$" "$WORKERS" >> "$VAR/log/certgraphd.log"
   # Its own session: the terminal's Ctrl-C reaches this script, which stops things in order.
   # Absolute URLs name the origin the stack serves (an empty CERTGRAPH_PUBLIC_URL: from the Host).
   CERTGRAPH_PUBLIC_URL=${CERTGRAPH_PUBLIC_URL-https://127.0.0.1:$PORT} \
-  # CERTGRAPH_POOL_DB: another connection string for the pool (several hosts, say).
-  CERTGRAPH_DB=${CERTGRAPH_POOL_DB:-$SERVICE_CONNINFO} CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
+  CERTGRAPH_DB=$db CERTGRAPH_LISTEN=$SOCK CERTGRAPH_WORKERS=$WORKERS \
   CERTGRAPH_JWT_KEYS=$VAR/keys/dev.pub CERTGRAPH_SKIPTOKEN_KEY=$VAR/keys/skiptoken.key \
     setsid "$BUILD/certgraphd" >> "$VAR/log/certgraphd.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$POOL_PID"
