@@ -21,7 +21,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 INTEG   := $(wildcard tests/integration/*.c)
 SQL     := $(sort $(wildcard sql/*.sql))
 
-.PHONY: compose-test ha-up ha-down sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
+.PHONY: compose-test ha-up ha-down ha-test sdk-deps all test unit-test asan-build asan-test integration-test asan-integration-test fuzz fuzz-regress run up down clean deps
 all: $(B)/certgraphd $(B)/certgraphctl
 
 $(B)/%.o: %.c $(wildcard src/*.h src/entities/*.h)
@@ -61,6 +61,10 @@ ha-up: deps all
 	sh scripts/stack.sh ha-up
 ha-down:
 	sh scripts/stack.sh ha-down
+# The same on ports of its own, through kill -9 of the primary, a switchover, a standby and a node
+# killed and COMMITs left unanswered (tests/ha/ha-test.sh). Part of make test.
+ha-test: all
+	sh tests/ha/ha-test.sh
 
 # The official Graph SDK for the client-side checks (tests/sdk): Node.js from Debian when the machine
 # has none, then the locked packages (no install scripts run).
@@ -110,7 +114,7 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 fuzz-regress: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	for t in $(FUZZ_TARGETS); do build/fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t || exit 1; done
 
-test: unit-test asan-test fuzz-regress integration-test asan-integration-test compose-test
+test: unit-test asan-test fuzz-regress integration-test asan-integration-test compose-test ha-test
 
 run: deps all
 	sh scripts/stack.sh run

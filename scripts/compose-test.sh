@@ -35,14 +35,20 @@ printf '%s\n' "$cfg" | grep -q 'dockerfile: docker/postgres-official.Dockerfile'
 say "docker-compose config accepts both files (services, 127.0.0.1:8443, secrets, the override)"
 # Measured on these machines: crun cannot run here (cgroups in hybrid mode), runc can, with rlimits
 # podman may set.
+# netavark, whose aardvark-dns lets compose services find each other by name (the CNI plugins a
+# fresh machine may also have give no DNS).
 conf=/etc/containers/containers.conf
-if ! grep -qs '^default_ulimits' "$conf" || ! grep -qs '^runtime *= *"runc"' "$conf"; then
-  [ "$(id -u)" = 0 ] || die "$conf needs default_ulimits and runtime = \"runc\" (run as root)"
+if ! grep -qs '^default_ulimits' "$conf" || ! grep -qs '^runtime *= *"runc"' "$conf" \
+   || ! grep -qs '^network_backend *= *"netavark"' "$conf"; then
+  [ "$(id -u)" = 0 ] || die "$conf needs default_ulimits, runtime = \"runc\" and network_backend = \"netavark\" (run as root)"
   say "configuring podman in $conf"
   mkdir -p /etc/containers
   printf '%s\n' '[containers]' 'default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]' '' '[engine]' \
-    'runtime = "runc"' > "$conf"
+    'runtime = "runc"' '' '[network]' 'network_backend = "netavark"' > "$conf"
+  # a backend chosen before (CNI) is kept in podman's state until it is reset
+  podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null | grep -qx netavark || podman system reset -f >/dev/null 2>&1 || true
 fi
+[ "$(podman info --format '{{.Host.NetworkBackend}}' 2>/dev/null)" = netavark ] || die "podman does not use netavark"
 if ! podman image exists "$BASE"; then
   say "making $BASE with debootstrap (no registry is reachable)"
   root=$(mktemp -d /var/tmp/certgraph-rootfs.XXXXXX)

@@ -12,7 +12,10 @@ if [ "${1:-}" = --list ]; then echo $PKGS; exit 0; fi
 # and docker-compose to check the files as Docker's tooling reads them.
 if [ "${1:-}" = --containers ]; then
   missing=""
-  for p in podman podman-compose runc debootstrap docker-compose; do
+  # netavark and aardvark-dns are only recommended by podman: without them a fresh machine gets the
+  # CNI plugins, whose networks have no DNS, and compose services cannot find each other by name;
+  # netavark needs iptables, which podman only suggests.
+  for p in podman podman-compose runc netavark aardvark-dns iptables debootstrap docker-compose; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
   done
   [ -z "$missing" ] && exit 0

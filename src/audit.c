@@ -153,7 +153,8 @@ static void set(arena *a, prop_value *v, const char *name, const char *text)
 
 const sql_statement *audit_record(arena *a, const entity *e, const char *tenant, audit_operation op, const char *id,
                                   const char *const *old, const char *const *new, const prop_value *body,
-                                  const audit_actor *actor, const char *correlation_id, const char *request_id)
+                                  const audit_actor *actor, const char *correlation_id, const char *request_id,
+                                  const char *event_id)
 {
     audit_change *changes = arena_alloc(a, (size_t)e->nprops * sizeof *changes);
     int nchanges = audit_diff(a, e, old, new, body, changes);
@@ -177,5 +178,5 @@ const sql_statement *audit_record(arena *a, const entity *e, const char *tenant,
     set(a, v, "resources", resources_json(a, type, id, name, changes, nchanges));
     set(a, v, "resourceId", id);
     set(a, v, "requestId", request_id);
-    return sql_insert(a, &audit_event_entity, tenant, NULL, v);
+    return sql_insert(a, &audit_event_entity, tenant, event_id, v);
 }

@@ -33,9 +33,11 @@ typedef struct audit_change {
 int audit_diff(arena *a, const entity *e, const char *const *old, const char *const *new, const prop_value *body,
                audit_change *out);
 
-/* The INSERT of one auditEvent for a write of entity id in tenant; both ids are GUIDs (the client's
- * correlation id, and the request-id of the call). */
+/* The INSERT of one auditEvent for a write of entity id in tenant; the ids are GUIDs (the client's
+ * correlation id, and the request-id of the call). event_id is the event's own (NULL: PostgreSQL
+ * makes one); a worker makes it, so that after a COMMIT of unknown outcome it can look for it. */
 const sql_statement *audit_record(arena *a, const entity *e, const char *tenant, audit_operation op, const char *id,
                                   const char *const *old, const char *const *new, const prop_value *body,
-                                  const audit_actor *actor, const char *correlation_id, const char *request_id);
+                                  const audit_actor *actor, const char *correlation_id, const char *request_id,
+                                  const char *event_id);
 #endif

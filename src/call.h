@@ -17,6 +17,7 @@ typedef struct call {
     odata_query q;        /* the query options the operation takes, checked */
     char id[37];          /* the entity's id, lowercase, or the singleton's; "" for a collection */
     const sql_statement *audit;   /* a successful write's auditEvent, inserted as the transaction commits */
+    char audit_id[37];            /* its id, made here: what tells, after an unanswered COMMIT, whether it committed */
 } call;
 
 /* ---- operations.c ---- */

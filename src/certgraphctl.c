@@ -398,7 +398,7 @@ static const char *import_one(db *d, arena *a, const entity *e, const char *tena
         char correlation[37];
         value_uuid_format(import_correlation, 4, correlation);
         st = db_run(d, a, audit_record(a, e, tenant, e->singleton ? AUDIT_PATCH : AUDIT_CREATE, row[0], old, row, values,
-                                       &import_actor, correlation, correlation), &r);
+                                       &import_actor, correlation, correlation, NULL), &r);
     }
     switch (st) {
     case DB_OK: return NULL;

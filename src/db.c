@@ -31,6 +31,10 @@ struct db {
     shape shapes[SHAPE_CACHE_SIZE];
     int nshapes;
     tx_state tx;
+    int backend_pid;           /* this connection's server session, and the server's start time: */
+    char server_started[64];   /* the same pair after a reconnect means the same server */
+    int doubt_pid;             /* the session that sent a COMMIT of unknown outcome, and its server */
+    char doubt_server[64];
     time_t last_attempt;       /* connection attempts while PostgreSQL is down are spaced out */
     int failed_attempts;
     bool connected_once;       /* a connection after this one is a reconnect */
@@ -107,6 +111,16 @@ static const char *shape_name(db *d, const sql_statement *s)
     return sh->name;
 }
 
+/* PostgreSQL's notices (a COMMIT whose wait for the standby was cut, say) in the one log format,
+ * their first line only: a DETAIL may quote data. */
+static void log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(message, "\n"), message);
+    log_event(LOG_WARN, "db_notice", "message", line, NULL);
+}
+
 static bool connect_and_prepare(db *d)
 {
     /* While PostgreSQL is down, try at most once a second so a burst of requests fails fast. */
@@ -120,10 +134,18 @@ static bool connect_and_prepare(db *d)
     const char *const values[] = { "5", d->conninfo, d->password, NULL };
     d->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(d->conn) != CONNECTION_OK) goto fail;
+    PQsetNoticeProcessor(d->conn, log_notice, NULL);
     /* Timestamps are read back as UTC ISO text, which values.c turns into OData's form. */
     if (!command_ok(PQexec(d->conn, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; "
                                               "SET client_encoding = 'UTF8'")))
         goto fail;
+    /* Which server this is, for a COMMIT of unknown outcome (db_settle). */
+    PGresult *who = PQexec(d->conn, "SELECT pg_postmaster_start_time()::text");
+    bool known = PQresultStatus(who) == PGRES_TUPLES_OK && PQntuples(who) == 1;
+    snprintf(d->server_started, sizeof d->server_started, "%s", known ? PQgetvalue(who, 0, 0) : "");
+    PQclear(who);
+    if (!known) goto fail;
+    d->backend_pid = PQbackendPID(d->conn);
     const sql_statement *const *all;
     int n = sql_templates(&all);
     for (int i = 0; i < n; i++) {
@@ -321,6 +343,59 @@ void db_begin(db *d)
     d->tx = TX_WANTED;
 }
 
+static bool server_went_away(PGresult *r, PGconn *c)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return PQstatus(c) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0;
+}
+
+static void remember_doubt(db *d)
+{
+    d->doubt_pid = d->backend_pid;
+    snprintf(d->doubt_server, sizeof d->doubt_server, "%s", d->server_started);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+db_status db_settle(db *d, arena *a, const sql_statement *probe, db_rows **out)
+{
+    time_t deadline = time(NULL) + DB_SETTLE_SECONDS;
+    d->tx = TX_NONE;
+    while (time(NULL) < deadline) {
+        if (!d->conn) {
+            d->last_attempt = 0;   /* no spacing out here: the client is waiting for this answer */
+            if (!connect_and_prepare(d)) {
+                sleep_ms(200);
+                continue;
+            }
+        }
+        /* The same server: the session that sent the COMMIT may still be finishing it. */
+        if (strcmp(d->server_started, d->doubt_server) == 0 && d->doubt_pid) {
+            char pid[16];
+            snprintf(pid, sizeof pid, "%d", d->doubt_pid);
+            const char *values[] = { pid };
+            PGresult *r = PQexecParams(d->conn, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL,
+                                       values, NULL, NULL, 0);
+            bool ended = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0;
+            bool asked = PQresultStatus(r) == PGRES_TUPLES_OK;
+            PQclear(r);
+            if (!asked) { disconnect(d); continue; }
+            if (!ended) { sleep_ms(100); continue; }
+        }
+        db_status st = db_run(d, a, probe, out);
+        if (st != DB_UNAVAILABLE) {
+            d->doubt_pid = 0;
+            return st;
+        }
+    }
+    d->doubt_pid = 0;
+    return DB_UNAVAILABLE;
+}
+
 static bool committed(PGresult *r)
 {
     return r && PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -341,11 +416,17 @@ static db_status run_and_commit(db *d, const sql_statement *last)
     bool in_step = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC && PQexitPipelineMode(c);
     db_status status = DB_OK;
     if (!in_step || !committed(commit)) {
-        /* the statement's own error says why; a COMMIT that never answered leaves the outcome unknown */
-        status = in_step && r && !result_ok(r) ? classify(r, c) : DB_UNAVAILABLE;
+        /* The statement's own error says why nothing committed; a COMMIT the server refused while the
+         * connection stood rolled back; a COMMIT without an answer, or cut off by the server going
+         * away (class 08, 57), leaves the outcome unknown. */
+        if (in_step && r && !result_ok(r)) status = classify(r, c);
+        else if (commit && !committed(commit) && !server_went_away(commit, c)) status = classify(commit, c);
+        else status = DB_UNKNOWN;
+        if (status == DB_UNKNOWN) remember_doubt(d);
         if (in_step && r && !result_ok(r) && status == DB_FAILED) log_failure(last, r, c);
         /* after an error the pipeline skipped COMMIT, leaving the transaction open and aborted */
-        if (!in_step || status == DB_UNAVAILABLE || !command_ok(PQexec(c, "ROLLBACK"))) disconnect(d);
+        if (!in_step || status == DB_UNAVAILABLE || status == DB_UNKNOWN || !command_ok(PQexec(c, "ROLLBACK")))
+            disconnect(d);
     }
     PQclear(r);
     PQclear(commit);
@@ -371,7 +452,11 @@ db_status db_commit_after(db *d, const sql_statement *last)
     bool ok = committed(r);
     db_status status = ok ? DB_OK : classify(r, d->conn);
     PQclear(r);
-    if (status == DB_UNAVAILABLE) disconnect(d);
+    if (status == DB_UNAVAILABLE) {
+        status = DB_UNKNOWN;   /* the COMMIT went out; no answer came back */
+        remember_doubt(d);
+        disconnect(d);
+    }
     return ok ? DB_OK : status;
 }
 

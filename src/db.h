@@ -12,7 +12,8 @@ typedef struct db_rows db_rows;
 
 typedef enum db_status {
     DB_OK,
-    DB_UNAVAILABLE,   /* no connection, or it broke mid-statement (or mid-COMMIT: outcome unknown): 503 */
+    DB_UNAVAILABLE,   /* no connection, or it broke before the transaction could commit: 503 */
+    DB_UNKNOWN,       /* the connection broke once COMMIT was on its way: committed or not, db_settle tells */
     DB_BAD_VALUE,     /* PostgreSQL rejected a value (class 22): 400 */
     DB_CONFLICT,      /* a key that exists already (23505): 409 */
     DB_FAILED         /* anything else: 500 */
@@ -37,8 +38,15 @@ bool db_ping(db *d, int timeout_ms);
  * db_rollback. BEGIN travels with the first statement, so it costs no extra round trip. */
 void db_begin(db *d);
 db_status db_commit(db *d);
-/* Runs last (rows discarded) and commits, in one round trip; a failure of either commits nothing. */
+/* Runs last (rows discarded) and commits, in one round trip; a failure of either commits nothing.
+ * DB_UNKNOWN when the connection broke after COMMIT was sent. */
 db_status db_commit_after(db *d, const sql_statement *last);
+/* After DB_UNKNOWN: reconnects (to whichever server takes writes now, trying for up to
+ * DB_SETTLE_SECONDS), waits until the session that sent the COMMIT has ended if it was on this
+ * same server (it may still be waiting for the synchronous standby), then runs probe, a read that
+ * finds what the transaction wrote. DB_OK with *out, or DB_UNAVAILABLE when no server answered. */
+#define DB_SETTLE_SECONDS 10
+db_status db_settle(db *d, arena *a, const sql_statement *probe, db_rows **out);
 void db_rollback(db *d);
 
 int db_rows_count(const db_rows *r);

@@ -7,7 +7,10 @@
 
 #include "call.h"
 #include "errors.h"
+#include "entity.h"
 #include "guard.h"
+#include "log.h"
+#include "metrics.h"
 #include "values.h"
 
 /* SCOPE_TOKEN: any verified token ($batch, whose inner requests are each checked for their own). */
@@ -109,6 +112,20 @@ static bool resolve_id(call *c)
     return true;
 }
 
+/* A COMMIT sent but never answered (the primary lost, the connection cut): the write's auditEvent,
+ * whose id the worker made, is there exactly when the transaction committed. So the answer already
+ * rendered stands if it is found, and 503 (retry: nothing was written) if it is not. */
+static db_status settle(call *c)
+{
+    if (!c->audit_id[0]) return DB_UNAVAILABLE;
+    db_rows *r = NULL;
+    db_status st = db_settle(c->db, c->rq->a, sql_get(c->rq->a, &audit_event_entity, c->rq->tenant, c->audit_id), &r);
+    const char *outcome = st != DB_OK ? "unknown" : db_rows_count(r) > 0 ? "committed" : "not_committed";
+    log_event(LOG_WARN, "commit_in_doubt", "outcome", outcome, "event", c->audit_id, NULL);
+    metrics_count(st != DB_OK ? METRIC_COMMITS_UNKNOWN : db_rows_count(r) > 0 ? METRIC_COMMITS_FOUND : METRIC_COMMITS_LOST);
+    return st == DB_OK && db_rows_count(r) > 0 ? DB_OK : DB_UNAVAILABLE;
+}
+
 /* A write runs in one transaction: committed when the operation succeeded, else rolled back. */
 static void run_in_transaction(call *c, const operation *op)
 {
@@ -120,6 +137,7 @@ static void run_in_transaction(call *c, const operation *op)
     }
     /* the write's auditEvent commits with it or not at all */
     db_status st = db_commit_after(c->db, c->audit);
+    if (st == DB_UNKNOWN) st = settle(c);
     if (st != DB_OK) call_db_ok(c, st);
 }
 

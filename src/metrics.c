@@ -32,7 +32,12 @@ static const struct { const char *name, *help, *type; } counter_info[METRIC_COUN
     [METRIC_DB_CONNECT_FAILURES] = { "certgraph_db_connect_failures_total", "Connection attempts that failed.", "counter" },
     [METRIC_DB_OUTAGES] = { "certgraph_db_outages_total", "Times a worker found PostgreSQL gone.", "counter" },
     [METRIC_DB_UNAVAILABLE] = { "certgraph_db_unavailable_total", "Requests answered 503 without PostgreSQL.", "counter" },
-    [METRIC_THROTTLED_TENANT] = { "certgraph_throttled_total{budget=\"tenant\"}", NULL, NULL },
+    [METRIC_COMMITS_FOUND] = { "certgraph_commits_in_doubt_total{outcome=\"committed\"}",
+                               "COMMITs never answered, by what reading the write back found.", "counter" },
+    [METRIC_COMMITS_LOST] = { "certgraph_commits_in_doubt_total{outcome=\"not_committed\"}", NULL, "counter" },
+    [METRIC_COMMITS_UNKNOWN] = { "certgraph_commits_in_doubt_total{outcome=\"unknown\"}", NULL, "counter" },
+    [METRIC_THROTTLED_TENANT] = { "certgraph_throttled_total{budget=\"tenant\"}",
+                                  "Requests answered 429 by a throttling budget.", "counter" },
     [METRIC_THROTTLED_APP] = { "certgraph_throttled_total{budget=\"application\"}", NULL, NULL },
 };
 
@@ -122,12 +127,11 @@ const char *metrics_render(arena *a)
     if (!current) return "";
     metrics *m = current;
     for (int c = 0; c < METRIC_COUNTERS; c++) {
+        /* a family's first series carries its HELP and TYPE, named without the labels */
+        int family = (int)strcspn(counter_info[c].name, "{");
         if (counter_info[c].help)
-            sb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", counter_info[c].name, counter_info[c].help,
-                      counter_info[c].name, counter_info[c].type);
-        else if (c == METRIC_THROTTLED_TENANT)
-            sb_adds(&b, "# HELP certgraph_throttled_total Requests answered 429 by a throttling budget.\n"
-                        "# TYPE certgraph_throttled_total counter\n");
+            sb_printf(&b, "# HELP %.*s %s\n# TYPE %.*s %s\n", family, counter_info[c].name, counter_info[c].help,
+                      family, counter_info[c].name, counter_info[c].type);
         sb_printf(&b, "%s %llu\n", counter_info[c].name, get(&m->counters[c]));
     }
     sb_adds(&b, "# HELP certgraph_faults_injected_total Answers chaos mode made instead of serving.\n"

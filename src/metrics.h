@@ -15,6 +15,9 @@ typedef enum {
     METRIC_DB_CONNECT_FAILURES, /* attempts that found PostgreSQL unreachable */
     METRIC_DB_OUTAGES,          /* a worker lost a working connection, or started without one */
     METRIC_DB_UNAVAILABLE,      /* requests answered 503 because PostgreSQL was not there */
+    METRIC_COMMITS_FOUND,       /* COMMITs never answered, then found committed (answered as written) */
+    METRIC_COMMITS_LOST,        /* ... found not committed (503: nothing was written) */
+    METRIC_COMMITS_UNKNOWN,     /* ... still unknown: no server answered in time (503) */
     METRIC_THROTTLED_TENANT,    /* 429s of a tenant's budget */
     METRIC_THROTTLED_APP,       /* 429s of an application's budget */
     METRIC_COUNTERS

@@ -61,7 +61,10 @@ static void audit(call *c, audit_operation op, const char *id, const char *const
     const char *crid = rq->client_request_id;
     char correlation[37];
     if (!crid || !value_uuid_lower(crid, strlen(crid), correlation)) snprintf(correlation, sizeof correlation, "%s", rq->request_id);
-    c->audit = audit_record(rq->a, c->e, rq->tenant, op, id, old, new, body, &who, correlation, rq->request_id);
+    bool made = value_uuid_random(c->audit_id);
+    c->audit = audit_record(rq->a, c->e, rq->tenant, op, id, old, new, body, &who, correlation, rq->request_id,
+                            made ? c->audit_id : NULL);
+    if (!made) c->audit_id[0] = '\0';
 }
 
 /* The body's values by property; NULL once the error has been answered. */
@@ -169,8 +172,10 @@ void op_create(call *c)
     prop_value *values = read_body(c);
     if (!values) return;
     db_rows *r = NULL;
-    /* a POSTed id is ignored: the statement makes one */
-    const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, NULL, values);
+    /* A POSTed id is ignored: the worker makes the id (so the entity written is known by its key
+     * whatever becomes of the COMMIT), PostgreSQL only if there are no random bytes. */
+    char id[37];
+    const sql_statement *s = sql_insert(c->rq->a, c->e, c->rq->tenant, value_uuid_random(id) ? id : NULL, values);
     if (!call_db_ok(c, db_run(c->db, c->rq->a, s, &r))) return;
     const char **row = row_values(c, r, 0);
     audit(c, AUDIT_CREATE, row[0], NULL, row, values);

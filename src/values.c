@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,14 @@ bool value_uuid_lower(const char *s, size_t n, char out[37])
     if (!value_uuid_valid(s, n)) return false;
     for (size_t i = 0; i < 36; i++) out[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
     out[36] = '\0';
+    return true;
+}
+
+bool value_uuid_random(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1) return false;
+    value_uuid_format(b, 4, out);
     return true;
 }
 

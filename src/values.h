@@ -37,6 +37,8 @@ bool value_uuid_valid(const char *s, size_t n);
 bool value_uuid_lower(const char *s, size_t n, char out[37]);
 /* Writes b as a lowercase UUID of the given version (4 random, 8 derived), with the RFC 4122 variant. */
 void value_uuid_format(const unsigned char b[16], unsigned version, char out[37]);
+/* A random (version 4) UUID, lowercase; false only when the system has no random bytes. */
+bool value_uuid_random(char out[37]);
 /* PostgreSQL's ISO timestamptz text in UTC ("2026-11-24 16:30:00.5+00") to OData ("...T16:30:00.5Z"). */
 void value_timestamp_to_odata(const char *pg, char *out, size_t outlen);
 #endif

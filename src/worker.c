@@ -46,10 +46,8 @@ static bool printable(const char *s, size_t max)
 
 static const char *new_request_id(arena *a)
 {
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1) memset(b, 0, sizeof b);
     char *id = arena_alloc(a, 37);
-    value_uuid_format(b, 4, id);
+    if (!value_uuid_random(id)) snprintf(id, 37, "00000000-0000-4000-8000-000000000000");
     return id;
 }
 
