@@ -32,7 +32,16 @@ printf '%s\n' "$cfg" | grep -q 'file: .*/var/secrets/pg-password' || die "docker
 check_config -f docker/docker-compose.yml -f docker/docker-compose.postgres-official.yml
 printf '%s\n' "$cfg" | grep -q 'dockerfile: docker/postgres-official.Dockerfile' \
   || die "docker-compose config: the override does not build the official image"
-say "docker-compose config accepts both files (services, 127.0.0.1:8443, secrets, the override)"
+check_config -f docker/docker-compose.ha.yml
+for want in etcd pg1 pg2 migrate certgraph1 certgraph2 nginx1 nginx2; do
+  printf '%s\n' "$cfg" | grep -q "^  $want:\$" || die "docker-compose config: no service $want in docker-compose.ha.yml"
+done
+for port in 8443 8444; do
+  printf '%s\n' "$cfg" | grep -q -- "- 127.0.0.1:$port:8443/tcp" || die "docker-compose config: no node on 127.0.0.1:$port"
+done
+printf '%s\n' "$cfg" | grep -q 'host=pg1,pg2 port=5432,5432 .*target_session_attrs=read-write' \
+  || die "docker-compose config: the pools do not follow the primary"
+say "docker-compose config accepts the three files (services, 127.0.0.1:8443/8444, secrets, the override, the HA shape)"
 # Measured on these machines: crun cannot run here (cgroups in hybrid mode), runc can, with rlimits
 # podman may set.
 # netavark, whose aardvark-dns lets compose services find each other by name (the CNI plugins a

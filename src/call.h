@@ -11,7 +11,8 @@
 typedef struct call {
     const request *rq;
     response *rs;
-    db *db;
+    db *db;               /* what the operation runs on */
+    db *reads;            /* where a GET may go instead (standbys), NULL when configured nowhere */
     route rt;
     const entity *e;
     odata_query q;        /* the query options the operation takes, checked */

@@ -40,6 +40,8 @@ static const setting settings[] = {
       NULL, PLAIN, "on SIGTERM, how long in-flight requests may take before workers are killed" },
     { "db", "CERTGRAPH_DB", "--db", "dbname=certgraph", TEXT, AT(db), 0, 0, false, NULL, CONNINFO,
       "libpq connection string" },
+    { "db_read", "CERTGRAPH_DB_READ", "--db-read", NULL, TEXT, AT(db_read), 0, 0, false, NULL, CONNINFO,
+      "libpq connection string for GETs (e.g. target_session_attrs=prefer-standby; unset: db)" },
     { "db_password_file", "CERTGRAPH_DB_PASSWORD_FILE", "--db-password-file", NULL, TEXT, AT(db_password_file), 0,
       0, false, NULL, PLAIN, "a file whose first line is the database password (over one in db)" },
     { "public_url", "CERTGRAPH_PUBLIC_URL", "--public-url", NULL, TEXT, AT(public_url), 0, 0, false, check_public_url,

@@ -18,6 +18,7 @@ typedef struct config {
     long max_requests;         /* a worker is recycled after this many requests; 0 never */
     int drain_seconds;         /* on SIGTERM, in-flight requests get this long before SIGKILL */
     const char *db;            /* libpq connection string */
+    const char *db_read;       /* where GETs go (standbys); NULL: db */
     const char *db_password_file; /* its password from a file (compose secrets), over one in db */
     const char *skiptoken_key; /* file of the $skiptoken signing secret; made on first run */
     const char *public_url;    /* origin for absolute URLs ("https://graph.example:8443"); NULL: from Host */

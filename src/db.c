@@ -378,8 +378,9 @@ db_status db_settle(db *d, arena *a, const sql_statement *probe, db_rows **out)
             char pid[16];
             snprintf(pid, sizeof pid, "%d", d->doubt_pid);
             const char *values[] = { pid };
-            PGresult *r = PQexecParams(d->conn, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL,
-                                       values, NULL, NULL, 0);
+            PGresult *r = PQexecParams(d->conn,
+                                       "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND pid <> pg_backend_pid()",
+                                       1, NULL, values, NULL, NULL, 0);
             bool ended = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0;
             bool asked = PQresultStatus(r) == PGRES_TUPLES_OK;
             PQclear(r);

@@ -141,9 +141,9 @@ static void run_in_transaction(call *c, const operation *op)
     if (st != DB_OK) call_db_ok(c, st);
 }
 
-void handle_api(const request *rq, response *rs, db *d)
+void handle_api(const request *rq, response *rs, db *d, db *reads)
 {
-    call c = { .rq = rq, .rs = rs, .db = d };
+    call c = { .rq = rq, .rs = rs, .db = d, .reads = reads };
     route_parse(rq->a, rq->uri, &c.rt);
     if (c.rt.error_status) {
         respond_error(rq, rs, c.rt.error_status, c.rt.error_message);
@@ -180,5 +180,8 @@ void handle_api(const request *rq, response *rs, db *d)
         return;
     }
     if (op->scope == SCOPE_WRITE) run_in_transaction(&c, op);
-    else op->run(&c);
+    else {
+        if (op->scope == SCOPE_READ && c.reads) c.db = c.reads;   /* may lag the primary: README */
+        op->run(&c);
+    }
 }

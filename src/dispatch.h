@@ -7,7 +7,8 @@
 #include "http.h"
 
 /* Routes and serves one API request; always fills rs (errors included). */
-void handle_api(const request *rq, response *rs, db *d);
+/* d takes the writes (and everything when reads is NULL); reads, when set, the GETs. */
+void handle_api(const request *rq, response *rs, db *d, db *reads);
 /* The URL names a resource whose every operation is served without a token ($metadata). */
 bool dispatch_is_public(arena *a, const char *uri);
 #endif

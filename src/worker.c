@@ -110,7 +110,7 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const auth_config *auth)
+static void serve(FCGX_Request *fr, arena *a, db *d, db *reads, const config *cfg, const auth_config *auth)
 {
     struct timespec started;
     clock_gettime(CLOCK_MONOTONIC, &started);
@@ -147,7 +147,7 @@ static void serve(FCGX_Request *fr, arena *a, db *d, const config *cfg, const au
         respond_error(&rq, &rs, 413, "The request body is larger than 1 MiB.");
         fr->keepConnection = 0;   /* the unread body must not be taken for the next request */
     } else {
-        handle_api(&rq, &rs, d);
+        handle_api(&rq, &rs, d, reads);
     }
     write_response(fr, &rs);
     double seconds = seconds_since(&started);
@@ -171,6 +171,8 @@ int worker_run(const service *svc, int listen_fd, int ready_fd)
 
     db *d = db_new(cfg->db, svc->db_password);
     db_connect(d);   /* at start-up, so the first request finds it ready; if it fails, requests retry */
+    db *reads = cfg->db_read ? db_new(cfg->db_read, svc->db_password) : NULL;
+    if (reads) db_connect(reads);
     if (ready_fd >= 0) {
         /* tells the master this worker takes requests now (a reload waits for it) */
         if (write(ready_fd, "r", 1) != 1) log_event(LOG_WARN, "ready_not_told", "error", strerror(errno), NULL);
@@ -191,7 +193,7 @@ int worker_run(const service *svc, int listen_fd, int ready_fd)
             if (rc != -EINTR && !stop_requested) usleep(10000);
             continue;
         }
-        serve(&fr, a, d, cfg, auth);
+        serve(&fr, a, d, reads, cfg, auth);
         FCGX_Finish_r(&fr);
         arena_reset(a);   /* every byte the request allocated goes here, in one call */
         if (cfg->max_requests > 0 && ++served >= cfg->max_requests) break;
@@ -199,6 +201,7 @@ int worker_run(const service *svc, int listen_fd, int ready_fd)
     FCGX_Finish_r(&fr);
     FCGX_Free(&fr, 1);
     arena_free(a);
+    db_free(reads);
     db_free(d);
     return 0;
 }

@@ -5,13 +5,15 @@
 #
 # Environment: CERTGRAPH_HA_PORTS ("8443 8444": one certgraph node per port), CERTGRAPH_HA_PG_PORT
 # (54341: the first PostgreSQL node's TCP port, the next one +1), CERTGRAPH_HA_API_PORT (18008:
-# Patroni's REST API, likewise), CERTGRAPH_HA_ETCD_PORT (23790; its peer port +10).
+# Patroni's REST API, likewise), CERTGRAPH_HA_ETCD_PORT (23790; its peer port +10),
+# CERTGRAPH_HA_STANDBY_READS (certgraph nodes, by number, whose GETs prefer a standby: "2", "1 2").
 
 HA_PORTS=${CERTGRAPH_HA_PORTS:-8443 8444}
 HA_PG_PORT=${CERTGRAPH_HA_PG_PORT:-54341}
 HA_API_PORT=${CERTGRAPH_HA_API_PORT:-18008}
 HA_ETCD_PORT=${CERTGRAPH_HA_ETCD_PORT:-23790}
 HA_PG_NODES="1 2"
+HA_STANDBY_READS=${CERTGRAPH_HA_STANDBY_READS:-}
 
 ha_check_settings() {
   for n in $HA_PORTS $HA_PG_PORT $HA_API_PORT $HA_ETCD_PORT; do is_uint "$n" || die "not a port: '$n'"; done
@@ -54,6 +56,8 @@ ha_hosts() { # "127.0.0.1,127.0.0.1" and "p1,p2": every PostgreSQL node, for lib
   # Workers follow the primary: whichever node takes writes now, each host tried for 2 s at most.
   HA_OWNER_DB="host=$HA_HOSTS port=$HA_HOST_PORTS dbname=certgraph user=$DB_OWNER target_session_attrs=read-write connect_timeout=2"
   HA_SERVICE_DB="host=$HA_HOSTS port=$HA_HOST_PORTS dbname=certgraph user=$DB_SERVICE_ROLE target_session_attrs=read-write connect_timeout=2"
+  # GETs on a standby where asked for (any node when none is up); named, so one can see them there
+  HA_READ_DB="host=$HA_HOSTS port=$HA_HOST_PORTS dbname=certgraph user=$DB_SERVICE_ROLE target_session_attrs=prefer-standby connect_timeout=2 application_name=certgraph-reads"
 }
 
 # ---- etcd ----------------------------------------------------------------------------------------
@@ -229,6 +233,7 @@ ha_in_node() { # i port command...
     for shared in tls keys; do [ -e "$VAR/$shared" ] || ln -s "../../$shared" "$VAR/$shared"; done
     CERTGRAPH_POOL_DB=$HA_SERVICE_DB CERTGRAPH_DB_PASSWORD_FILE=$HA_SECRETS/service
     export CERTGRAPH_POOL_DB CERTGRAPH_DB_PASSWORD_FILE
+    case " $HA_STANDBY_READS " in *" $i "*) CERTGRAPH_DB_READ=$HA_READ_DB; export CERTGRAPH_DB_READ ;; esac
     "$@"
   )
 }

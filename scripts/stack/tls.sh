@@ -69,7 +69,8 @@ keys_ensure() {
 secrets_ensure() {
   d=$VAR/secrets
   (umask 077 && mkdir -p "$d") && chmod 0700 "$d"
-  for f in pg-password service-password; do
+  # (the superuser's and replication's: docker/docker-compose.ha.yml's Patroni nodes)
+  for f in pg-password service-password pg-superuser-password pg-replication-password; do
     [ -s "$d/$f" ] && continue
     openssl rand -hex 24 > "$d/$f.new" && chmod 0644 "$d/$f.new" && mv "$d/$f.new" "$d/$f"
   done

@@ -12,7 +12,8 @@ cd "$ROOT"
 say() { printf 'ha-test: %s\n' "$*" >&2; }
 t=$(mktemp -d /tmp/certgraph-ha-test.XXXXXX)
 export CERTGRAPH_VAR=$t/var CERTGRAPH_HA_PORTS="18611 18612" CERTGRAPH_HA_PG_PORT=54351 CERTGRAPH_HA_API_PORT=18018 \
-       CERTGRAPH_HA_ETCD_PORT=23890 CERTGRAPH_THROTTLING=off CERTGRAPH_WORKERS=${CERTGRAPH_WORKERS:-4}
+       CERTGRAPH_HA_ETCD_PORT=23890 CERTGRAPH_THROTTLING=off CERTGRAPH_WORKERS=${CERTGRAPH_WORKERS:-4} \
+       CERTGRAPH_HA_STANDBY_READS=2
 stack() { sh scripts/stack.sh "$@"; }
 finish() {
   status=$?
@@ -101,6 +102,28 @@ check_writes() { # name allowed-statuses [nodes]
 back_within() { # seconds: both nodes answer 201 again (checked by the writers' last answers)
   sleep "$1"
 }
+
+# 0. node 2 reads from the standby (CERTGRAPH_DB_READ, prefer-standby): a write through node 1 is
+# read back through node 2 once the standby has applied it, and the read sessions are on the standby.
+as_su() { # node sql
+  PGPASSWORD=$(cat "$CERTGRAPH_VAR/ha/secrets/superuser") psql -X -At \
+    "host=127.0.0.1 port=$((CERTGRAPH_HA_PG_PORT + $1 - 1)) dbname=certgraph user=postgres" -c "$2"
+}
+curl -s --cacert "$CERTGRAPH_CA" -o "$t/b.0" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"userPrincipalName":"read-on-standby@contoso.com"}' "$URL1$STATES"
+id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$t/b.0")
+[ -n "$id" ] || fail "create through node 1: $(cat "$t/b.0")"
+i=0
+until [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CERTGRAPH_CA" -H "Authorization: Bearer $TOKEN" "$URL2$STATES/$id")" = 200 ]; do
+  i=$((i + 1)); [ "$i" -lt 50 ] || fail "node 2 does not read the entity back"
+  sleep 0.1
+done
+p=$(primary_node); s=$((3 - p))
+on_standby=$(as_su "$s" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'certgraph-reads'")
+on_primary=$(as_su "$p" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'certgraph-reads'")
+[ "$on_standby" -ge 1 ] && [ "$on_primary" = 0 ] \
+  || fail "node 2's read sessions: $on_standby on the standby, $on_primary on the primary"
+say "node 2 reads on the standby ($on_standby sessions there, none on the primary); read back within $(( (i + 1) * 100 )) ms"
 
 # 1. kill -9 of the primary's postmaster
 start_writers
