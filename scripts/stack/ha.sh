@@ -220,6 +220,24 @@ ha_createdb() {
   fi
 }
 
+# Until every standby has replayed what the primary has written so far. A multi-host connection
+# string tries the nodes in order, and a standby that has not yet replayed CREATE DATABASE or a
+# role's password answers with an error libpq does not try the next node after.
+ha_wait_replayed() {
+  ha_primary || die "no primary"
+  n=$HA_PRIMARY
+  su_on() { harun "$PG_BIN/psql" -X -qAt -h "$HA_BASE/pg$1" -p "$(ha_pg_port "$1")" -U postgres -d postgres -c "$2"; }
+  lsn=$(su_on "$n" "SELECT pg_current_wal_lsn()")
+  for s in $HA_PG_NODES; do
+    [ "$s" = "$n" ] && continue
+    i=0
+    until [ "$(su_on "$s" "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null)" = t ]; do
+      i=$((i + 1)); [ "$i" -lt 300 ] || die "PostgreSQL node $s has not replayed $lsn after 30 s"
+      sleep 0.1
+    done
+  done
+}
+
 # ---- certgraph nodes -----------------------------------------------------------------------------
 
 # Runs "$@" with the single-node stack's variables pointing at certgraph node i (on port p): its
@@ -260,10 +278,12 @@ ha_up() {
     sleep 0.5
   done
   ha_createdb
+  ha_wait_replayed
   [ -x "$BUILD/certgraphctl" ] || die "$BUILD/certgraphctl is missing: run make"
   CERTGRAPH_DB=$HA_OWNER_DB CERTGRAPH_DB_PASSWORD_FILE=$HA_SECRETS/owner \
     CERTGRAPH_SERVICE_PASSWORD_FILE=$HA_SECRETS/service "$BUILD/certgraphctl" migrate 9>&- >/dev/null \
     || die "migrations failed"
+  ha_wait_replayed
   k=0
   for p in $HA_PORTS; do k=$((k + 1)); ha_in_node "$k" "$p" ha_node_start; done
   unlock
