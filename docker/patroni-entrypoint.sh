@@ -24,52 +24,10 @@ psql -X -q -v ON_ERROR_STOP=1 "\$1" -c "CREATE ROLE certgraph LOGIN CREATEROLE P
 SH
 chmod 700 "$bootstrap"
 umask 077
-cat > "$conf" <<YML
-scope: certgraph
-name: $PATRONI_NAME
-restapi:
-  listen: 0.0.0.0:8008
-  connect_address: $PATRONI_NAME:8008
-etcd3:
-  hosts: $ETCD_HOSTS
-bootstrap:
-  dcs:
-    ttl: 10
-    loop_wait: 1
-    retry_timeout: 4
-    primary_start_timeout: 0
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: true
-      parameters:
-        wal_level: replica
-        hot_standby: "on"
-        wal_log_hints: "on"
-        log_line_prefix: 'ts="%m" component=postgres pid=%p user=%u db=%d msg='
-        log_error_verbosity: terse
-  initdb:
-    - encoding: UTF8
-    - locale: C.UTF-8
-    - data-checksums
-  pg_hba:
-    - local all all trust
-    - host replication replicator all scram-sha-256
-    - host all all all scram-sha-256
-  post_bootstrap: $bootstrap
-postgresql:
-  listen: 0.0.0.0:5432
-  connect_address: $PATRONI_NAME:5432
-  data_dir: $data
-  bin_dir: /usr/lib/postgresql/15/bin
-  pgpass: /run/postgresql/pgpass
-  parameters:
-    unix_socket_directories: /run/postgresql
-    password_encryption: scram-sha-256
-  authentication:
-    superuser: {username: postgres, password: '$(secret pg_superuser_password)'}
-    replication: {username: replicator, password: '$(secret pg_replication_password)'}
-    rewind: {username: rewinder, password: '$(secret pg_replication_password)'}
-watchdog:
-  mode: 'off'
-YML
+. /opt/certgraph/scripts/patroni-conf.sh
+PC_NAME=$PATRONI_NAME PC_API=0.0.0.0:8008 PC_API_ADDR=$PATRONI_NAME:8008 PC_ETCD=$ETCD_HOSTS \
+PC_PG=0.0.0.0:5432 PC_PG_ADDR=$PATRONI_NAME:5432 PC_DATA=$data PC_BIN=/usr/lib/postgresql/15/bin \
+PC_RUN=/run/postgresql PC_NET=all PC_LOCALE=C.UTF-8 PC_LOG_DIR= PC_POST_BOOTSTRAP=$bootstrap \
+PC_SUPERUSER_PW=$(secret pg_superuser_password) PC_REPLICATION_PW=$(secret pg_replication_password) \
+PC_REWIND_PW=$(secret pg_replication_password) patroni_conf > "$conf"
 exec patroni "$conf"

@@ -7,6 +7,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends postgresql-15 patroni etcd-server \
  && rm -rf /var/lib/apt/lists/*
 COPY docker/patroni-entrypoint.sh /usr/local/bin/patroni-entrypoint.sh
+COPY scripts/patroni-conf.sh /opt/certgraph/scripts/patroni-conf.sh
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH \
     TZ=UTC
 EXPOSE 5432 8008 2379

@@ -92,64 +92,15 @@ ha_etcd_stop() {
 
 # ---- PostgreSQL under Patroni --------------------------------------------------------------------
 
-# Measured on these machines: failover within 2.2-2.9 s after kill -9 of the primary with these
-# timings; Patroni's defaults take far longer.
+# Patroni's configuration for node n (scripts/patroni-conf.sh: the same as the compose image's).
+. "$ROOT/scripts/patroni-conf.sh"
 ha_patroni_conf() { # node
   n=$1; d=$HA_BASE/pg$n
   pw() { head -n 1 "$HA_SECRETS/$1"; }
-  cat <<EOF
-scope: certgraph
-name: pg$n
-log:
-  dir: $d/log
-  file_num: 2
-restapi:
-  listen: 127.0.0.1:$(ha_api_port "$n")
-  connect_address: 127.0.0.1:$(ha_api_port "$n")
-etcd3:
-  hosts: 127.0.0.1:$HA_ETCD_PORT
-bootstrap:
-  dcs:
-    ttl: 10
-    loop_wait: 1
-    retry_timeout: 4
-    primary_start_timeout: 0
-    # a commit is acknowledged only once the synchronous standby has it
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: true
-      parameters:
-        wal_level: replica
-        hot_standby: "on"
-        wal_log_hints: "on"
-        max_wal_senders: 10
-        max_replication_slots: 10
-        log_line_prefix: 'ts="%m" component=postgres pid=%p user=%u db=%d msg='
-        log_error_verbosity: terse
-  initdb:
-    - encoding: UTF8
-    - locale: C
-    - data-checksums
-  pg_hba:
-    - local all all trust
-    - host replication replicator 127.0.0.1/32 scram-sha-256
-    - host all all 127.0.0.1/32 scram-sha-256
-postgresql:
-  listen: 127.0.0.1:$(ha_pg_port "$n")
-  connect_address: 127.0.0.1:$(ha_pg_port "$n")
-  data_dir: $d/data
-  bin_dir: $PG_BIN
-  pgpass: $d/pgpass
-  parameters:
-    unix_socket_directories: '$d'
-    password_encryption: scram-sha-256
-  authentication:
-    superuser: {username: postgres, password: '$(pw superuser)'}
-    replication: {username: replicator, password: '$(pw replication)'}
-    rewind: {username: rewinder, password: '$(pw rewind)'}
-watchdog:
-  mode: 'off'
-EOF
+  PC_NAME=pg$n PC_API=127.0.0.1:$(ha_api_port "$n") PC_API_ADDR=127.0.0.1:$(ha_api_port "$n") \
+  PC_ETCD=127.0.0.1:$HA_ETCD_PORT PC_PG=127.0.0.1:$(ha_pg_port "$n") PC_PG_ADDR=127.0.0.1:$(ha_pg_port "$n") \
+  PC_DATA=$d/data PC_BIN=$PG_BIN PC_RUN=$d PC_NET=127.0.0.1/32 PC_LOCALE=C PC_LOG_DIR=$d/log PC_POST_BOOTSTRAP= \
+  PC_SUPERUSER_PW=$(pw superuser) PC_REPLICATION_PW=$(pw replication) PC_REWIND_PW=$(pw rewind) patroni_conf
 }
 
 ha_patroni_running() { pid_runs "$HA_BASE/pg$1/patroni.pid" patroni; }
