@@ -2,6 +2,7 @@
 #include "hash.h"
 #include "log.h"
 #include "metrics.h"
+#include "sleep.h"
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
@@ -353,12 +354,6 @@ static void remember_doubt(db *d)
 {
     d->doubt_pid = d->backend_pid;
     snprintf(d->doubt_server, sizeof d->doubt_server, "%s", d->server_started);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
 }
 
 db_status db_settle(db *d, arena *a, const sql_statement *probe, db_rows **out)

@@ -120,10 +120,11 @@ static db_status settle(call *c)
     if (!c->audit_id[0]) return DB_UNAVAILABLE;
     db_rows *r = NULL;
     db_status st = db_settle(c->db, c->rq->a, sql_get(c->rq->a, &audit_event_entity, c->rq->tenant, c->audit_id), &r);
-    const char *outcome = st != DB_OK ? "unknown" : db_rows_count(r) > 0 ? "committed" : "not_committed";
-    log_event(LOG_WARN, "commit_in_doubt", "outcome", outcome, "event", c->audit_id, NULL);
-    metrics_count(st != DB_OK ? METRIC_COMMITS_UNKNOWN : db_rows_count(r) > 0 ? METRIC_COMMITS_FOUND : METRIC_COMMITS_LOST);
-    return st == DB_OK && db_rows_count(r) > 0 ? DB_OK : DB_UNAVAILABLE;
+    bool known = st == DB_OK, found = known && db_rows_count(r) > 0;
+    log_event(LOG_WARN, "commit_in_doubt", "outcome", !known ? "unknown" : found ? "committed" : "not_committed",
+              "event", c->audit_id, NULL);
+    metrics_count(!known ? METRIC_COMMITS_UNKNOWN : found ? METRIC_COMMITS_FOUND : METRIC_COMMITS_LOST);
+    return found ? DB_OK : DB_UNAVAILABLE;
 }
 
 /* A write runs in one transaction: committed when the operation succeeded, else rolled back. */

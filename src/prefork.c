@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "signals.h"
+#include "sleep.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
@@ -122,12 +123,6 @@ static int alive(void)
     int n = 0;
     for (int i = 0; i < MAX_WORKERS; i++) n += slots[i].pid > 0;
     return n;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
 }
 
 static int worker_count(const service *svc)

@@ -146,6 +146,12 @@ ha_primary() {
   return 1
 }
 
+# psql as the superuser on node n's socket, in database postgres: ha_psql n [psql arguments...]
+ha_psql() {
+  node=$1; shift
+  harun "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HA_BASE/pg$node" -p "$(ha_pg_port "$node")" -U postgres -d postgres "$@"
+}
+
 # A primary, and a synchronous standby that has what it commits.
 ha_db_ready() {
   ha_primary || return 1
@@ -157,17 +163,16 @@ ha_db_ready() {
 ha_createdb() {
   ha_primary || die "no primary"
   n=$HA_PRIMARY
-  psql_su() { harun "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$HA_BASE/pg$n" -p "$(ha_pg_port "$n")" -U postgres "$@"; }
   owner_pw=$(head -n 1 "$HA_SECRETS/owner")
-  if [ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_OWNER'")" != 1 ]; then
+  if [ "$(ha_psql "$n" -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_OWNER'")" != 1 ]; then
     say "creating role $DB_OWNER and database certgraph"
     # The password is hex from openssl rand: nothing in it needs quoting. CREATEROLE: the
     # migrations make the service's and the reporters' roles.
-    psql_su -d postgres -c "CREATE ROLE $DB_OWNER"
+    ha_psql "$n" -c "CREATE ROLE $DB_OWNER"
   fi
-  psql_su -d postgres -c "ALTER ROLE $DB_OWNER LOGIN CREATEROLE PASSWORD '$owner_pw'"
-  if [ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'certgraph'")" != 1 ]; then
-    psql_su -d postgres -c "CREATE DATABASE certgraph OWNER $DB_OWNER"
+  ha_psql "$n" -c "ALTER ROLE $DB_OWNER LOGIN CREATEROLE PASSWORD '$owner_pw'"
+  if [ "$(ha_psql "$n" -tAc "SELECT 1 FROM pg_database WHERE datname = 'certgraph'")" != 1 ]; then
+    ha_psql "$n" -c "CREATE DATABASE certgraph OWNER $DB_OWNER"
   fi
 }
 
@@ -177,12 +182,11 @@ ha_createdb() {
 ha_wait_replayed() {
   ha_primary || die "no primary"
   n=$HA_PRIMARY
-  su_on() { harun "$PG_BIN/psql" -X -qAt -h "$HA_BASE/pg$1" -p "$(ha_pg_port "$1")" -U postgres -d postgres -c "$2"; }
-  lsn=$(su_on "$n" "SELECT pg_current_wal_lsn()")
+  lsn=$(ha_psql "$n" -tAc "SELECT pg_current_wal_lsn()")
   for s in $HA_PG_NODES; do
     [ "$s" = "$n" ] && continue
     i=0
-    until [ "$(su_on "$s" "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null)" = t ]; do
+    until [ "$(ha_psql "$s" -tAc "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null)" = t ]; do
       i=$((i + 1)); [ "$i" -lt 300 ] || die "PostgreSQL node $s has not replayed $lsn after 30 s"
       sleep 0.1
     done

@@ -61,11 +61,14 @@ wait_cluster() { # a primary and a synchronous standby again
     sleep 0.5
   done
 }
-# the superuser, on the primary (seeing and ending other roles' sessions)
-psql_su() {
-  p=$(primary_node) || return 1
+# the superuser (seeing and ending other roles' sessions), on node n, or on the primary
+as_su() { # node sql
   PGPASSWORD=$(cat "$CERTGRAPH_VAR/ha/secrets/superuser") psql -X -At \
-    "host=127.0.0.1 port=$((CERTGRAPH_HA_PG_PORT + p - 1)) dbname=certgraph user=postgres" -c "$1"
+    "host=127.0.0.1 port=$((CERTGRAPH_HA_PG_PORT + $1 - 1)) dbname=certgraph user=postgres" -c "$2"
+}
+psql_su() { # sql
+  p=$(primary_node) || return 1
+  as_su "$p" "$1"
 }
 
 # Writers: one per node, POSTs back to back; each answer "time status id" in $t/w.<node>.
@@ -99,16 +102,9 @@ check_writes() { # name allowed-statuses [nodes]
   [ "$lost" = 0 ] || fail "$1: $lost acknowledged writes are not in PostgreSQL"
   say "$1: all $(wc -l < "$t/acked") acknowledged writes are in PostgreSQL"
 }
-back_within() { # seconds: both nodes answer 201 again (checked by the writers' last answers)
-  sleep "$1"
-}
 
 # 0. node 2 reads from the standby (CERTGRAPH_DB_READ, prefer-standby): a write through node 1 is
 # read back through node 2 once the standby has applied it, and the read sessions are on the standby.
-as_su() { # node sql
-  PGPASSWORD=$(cat "$CERTGRAPH_VAR/ha/secrets/superuser") psql -X -At \
-    "host=127.0.0.1 port=$((CERTGRAPH_HA_PG_PORT + $1 - 1)) dbname=certgraph user=postgres" -c "$2"
-}
 curl -s --cacert "$CERTGRAPH_CA" -o "$t/b.0" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   -d '{"userPrincipalName":"read-on-standby@contoso.com"}' "$URL1$STATES"
 id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$t/b.0")
@@ -131,7 +127,7 @@ p=$(primary_node) || fail "no primary"
 eval "data=\$DATA$p"
 kill -9 "$(postmaster "$data")"
 say "killed the primary's postmaster (node $p)"
-back_within 12
+sleep 12   # the writers go on; check_writes wants each node's last answer a 201
 stop_writers
 check_writes "kill -9 of the primary" '201|503'
 wait_cluster
@@ -141,7 +137,7 @@ start_writers
 p=$(primary_node)
 patronictl -c "$CONF1" switchover --force >/dev/null 2>&1 || fail "patronictl switchover"
 say "switched over from node $p"
-back_within 8
+sleep 8
 stop_writers
 check_writes "switchover" '201|503'
 wait_cluster
@@ -152,7 +148,7 @@ p=$(primary_node); s=$((3 - p))
 eval "data=\$DATA$s"
 kill -9 "$(postmaster "$data")"
 say "killed the standby's postmaster (node $s)"
-back_within 8
+sleep 8
 stop_writers
 check_writes "standby killed" '201'
 wait_cluster
@@ -163,7 +159,7 @@ node2=$t/var/ha/node2
 # each was started in a session of its own: the process group is the master and its workers
 kill -9 "-$(cat "$node2/run/certgraphd.pid")" "-$(cat "$node2/nginx/nginx.pid")" 2>/dev/null || fail "node 2 is not running"
 say "killed certgraph node 2 (its pool master, workers and nginx)"
-back_within 4
+sleep 4
 stop_writers
 check_writes "node 2 killed" '201' 1
 stack ha-up >/dev/null 2>&1 || fail "ha-up after a node was killed"
