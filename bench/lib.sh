@@ -48,7 +48,10 @@ end
 LUA
   } > "$1"
 }
-rss() { for p in $(pgrep -P "$(cat "$CERTGRAPH_PIDFILE")"); do awk '/VmRSS/{printf "%s ", $2}' /proc/$p/status; done; echo "(KiB per worker)"; }
+rss() { # the workers', not the throttle sync's
+  for p in $(pgrep -P "$(cat "$CERTGRAPH_PIDFILE")"); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = certgraph-sync ] || awk '/VmRSS/{printf "%s ", $2}' /proc/$p/status
+  done; echo "(KiB per worker)"; }
 header() { printf '%-14s %5s %10s %9s %9s %8s\n' case conc req/s p50 p99 non2xx; }
 run() { # name conc wrk-args...
   local name=$1 c=$2; shift 2

@@ -64,6 +64,10 @@ static const setting settings[] = {
       "production or development (production refuses chaos mode for every tenant)" },
     { "throttling", "CERTGRAPH_THROTTLING", "--throttling", "on", SWITCH, AT(throttling), 0, 0, false, NULL, PLAIN,
       "Graph's throttling: on or off" },
+    { "throttle_sharing", "CERTGRAPH_THROTTLE_SHARING", "--throttle-sharing", "on", SWITCH, AT(throttle_sharing), 0, 0,
+      false, NULL, PLAIN, "hold the budgets together with the other nodes on the same database: on or off" },
+    { "throttle_sync_ms", "CERTGRAPH_THROTTLE_SYNC_MS", "--throttle-sync-ms", "250", NUMBER, AT(throttle_sync_ms), 50,
+      5000, false, NULL, PLAIN, "how often a node shares its counts with the others, in milliseconds" },
     /* Graph's Intune limits */
     { "throttle_window", "CERTGRAPH_THROTTLE_WINDOW", "--throttle-window", "20", NUMBER, AT(limits.window_seconds), 1,
       3600, false, NULL, PLAIN, "the sliding window, in seconds" },

@@ -26,6 +26,8 @@ typedef struct config {
     bool production;           /* CERTGRAPH_PROFILE: production (default) refuses chaos for all tenants */
     bool throttling;           /* Graph's budgets; CERTGRAPH_THROTTLING=off for benchmarks and load tests */
     throttle_limits limits;
+    bool throttle_sharing;     /* one budget across the nodes on one database (throttle_sync.c) */
+    int throttle_sync_ms;
     bool chaos_on;             /* CERTGRAPH_CHAOS set */
     chaos chaos;
     const char *metrics_token_file; /* a bearer token that lets non-loopback scrapers read /metrics */

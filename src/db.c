@@ -490,6 +490,14 @@ const char **db_rows_values(const db_rows *r, arena *a, int row, bool before)
     return before && r->nprops > 0 && !values[0] ? NULL : values;
 }
 
+const char *db_rows_cell(const db_rows *r, int row, int col)
+{
+    if (row < 0 || row >= PQntuples(r->result) || col < 0 || col >= PQnfields(r->result) ||
+        PQgetisnull(r->result, row, col))
+        return NULL;
+    return PQgetvalue(r->result, row, col);
+}
+
 const char *db_rows_scalar(const db_rows *r)
 {
     if (PQntuples(r->result) < 1 || PQnfields(r->result) < 1 || PQgetisnull(r->result, 0, 0)) return NULL;

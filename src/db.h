@@ -57,6 +57,8 @@ const char *db_rows_value(const db_rows *r, int row, int prop);
  * db_rows_value gives them; before: the values from before the statement (an UPDATE's, DELETE's or
  * upsert's), NULL when there was no row before. */
 const char **db_rows_values(const db_rows *r, arena *a, int row, bool before);
+/* Column col of row, for a statement of no entity; NULL when it is SQL null or out of range. */
+const char *db_rows_cell(const db_rows *r, int row, int col);
 /* The first column of the first row (a count, say); NULL when there is none. */
 const char *db_rows_scalar(const db_rows *r);
 #endif

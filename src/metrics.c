@@ -39,12 +39,16 @@ static const struct { const char *name, *help, *type; } counter_info[METRIC_COUN
     [METRIC_THROTTLED_TENANT] = { "certgraph_throttled_total{budget=\"tenant\"}",
                                   "Requests answered 429 by a throttling budget.", "counter" },
     [METRIC_THROTTLED_APP] = { "certgraph_throttled_total{budget=\"application\"}", NULL, NULL },
+    [METRIC_THROTTLE_SYNCS] = { "certgraph_throttle_syncs_total{outcome=\"ok\"}",
+                                "Round trips sharing throttling counts with the other nodes.", "counter" },
+    [METRIC_THROTTLE_SYNC_FAILURES] = { "certgraph_throttle_syncs_total{outcome=\"failed\"}", NULL, NULL },
 };
 
 struct metrics {
     atomic_ullong counters[METRIC_COUNTERS];
     atomic_ullong faults[NFAULTS];
     atomic_int workers_alive;
+    atomic_int throttle_nodes;
     atomic_ullong requests[NRESOURCES][NMETHODS][NSTATUSES];
     atomic_ullong latency[NRESOURCES][NBOUNDS + 1];   /* per bucket, made cumulative when rendered */
     atomic_ullong latency_us[NRESOURCES];             /* sum, in microseconds */
@@ -80,6 +84,11 @@ void metrics_fault(int status)
 void metrics_workers_alive(int n)
 {
     if (current) atomic_store(&current->workers_alive, n);
+}
+
+void metrics_throttle_nodes(int n)
+{
+    if (current) atomic_store(&current->throttle_nodes, n);
 }
 
 static size_t index_of(const char *const *names, size_t n, const char *name)
@@ -140,6 +149,9 @@ const char *metrics_render(arena *a)
         sb_printf(&b, "certgraph_faults_injected_total{status=\"%d\"} %llu\n", fault_statuses[i], get(&m->faults[i]));
     sb_printf(&b, "# HELP certgraph_workers_alive Pool workers running now.\n# TYPE certgraph_workers_alive gauge\n"
                   "certgraph_workers_alive %d\n", atomic_load(&m->workers_alive));
+    sb_printf(&b, "# HELP certgraph_throttle_nodes Nodes holding the throttling budgets together, this one included "
+                  "(0: not sharing).\n# TYPE certgraph_throttle_nodes gauge\ncertgraph_throttle_nodes %d\n",
+              atomic_load(&m->throttle_nodes));
 
     sb_adds(&b, "# HELP certgraph_requests_total Requests answered, by resource, method and status.\n"
                 "# TYPE certgraph_requests_total counter\n");

@@ -20,6 +20,8 @@ typedef enum {
     METRIC_COMMITS_UNKNOWN,     /* ... still unknown: no server answered in time (503) */
     METRIC_THROTTLED_TENANT,    /* 429s of a tenant's budget */
     METRIC_THROTTLED_APP,       /* 429s of an application's budget */
+    METRIC_THROTTLE_SYNCS,      /* the throttle sync's round trips with the other nodes' counts */
+    METRIC_THROTTLE_SYNC_FAILURES, /* ... that found no database */
     METRIC_COUNTERS
 } metric_counter;
 
@@ -32,6 +34,7 @@ void metrics_free(metrics *m);
 void metrics_count(metric_counter c);
 void metrics_fault(int status);                    /* one chaos-injected answer */
 void metrics_workers_alive(int n);                 /* set by the master */
+void metrics_throttle_nodes(int n);                /* nodes sharing the budgets, set by the throttle sync */
 /* One answered request: resource is an entity's type name, "$batch", "$metadata", "health",
  * "tokenCheck" or anything else (counted as "other"). */
 void metrics_request(const char *resource, const char *method, int status, double seconds);

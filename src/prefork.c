@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "metrics.h"
 #include "signals.h"
 #include "sleep.h"
+#include "throttle_sync.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
@@ -33,11 +35,15 @@ typedef struct slot {
 static slot slots[MAX_WORKERS];
 static int nslots;      /* slots in use: the configured worker count (a reload may change it) */
 static volatile sig_atomic_t stopping, reload_requested;
+/* The throttle sync process (throttle_sync.c), when throttling is shared; 0 when none runs. */
+static volatile pid_t syncer;
+static time_t syncer_started;
 
 static void signal_workers(int sig)
 {
     for (int i = 0; i < MAX_WORKERS; i++)
         if (slots[i].pid > 0) kill(slots[i].pid, sig);
+    if (syncer > 0) kill(syncer, sig);
 }
 
 static void on_stop(int sig)
@@ -53,6 +59,26 @@ static void on_reload(int sig)
     reload_requested = 1;
 }
 
+/* Forks a child of the pool: 0 in the child, which is left without the master's ready pipes and
+ * SIGCHLD handler and logs as component. Signals wait while the child still carries the master's
+ * handlers: the child installs its own and unblocks them (a pending one is then delivered to it). */
+static pid_t fork_child(const char *component)
+{
+    sigset_t old;
+    signals_mask(SIG_BLOCK, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        log_set_component(component);
+        for (int j = 0; j < MAX_WORKERS; j++)
+            if (slots[j].ready_fd >= 0) close(slots[j].ready_fd);
+        return 0;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
+    return pid;
+}
+
 /* Forks a worker into slot i. The worker writes a byte into the slot's pipe once it has tried its
  * first PostgreSQL connection and is about to accept: a reload retires the next old worker only then,
  * so a new worker that is slow to start (a slow name lookup, PostgreSQL slow to answer) never leaves
@@ -61,29 +87,34 @@ static void spawn(int i, const service *svc, int listen_fd, unsigned gen)
 {
     int ready[2] = { -1, -1 };
     if (pipe2(ready, O_CLOEXEC) != 0) ready[0] = ready[1] = -1;   /* then it counts as ready at once */
-    /* Signals wait while the child still carries the master's handlers: the worker installs its
-     * own and unblocks them (a pending one is then delivered to it). */
-    sigset_t old;
-    signals_mask(SIG_BLOCK, &old);
-    pid_t pid = fork();
+    pid_t pid = fork_child("worker");
     if (pid == 0) {
-        signal(SIGCHLD, SIG_DFL);
-        log_set_component("worker");
-        for (int j = 0; j < MAX_WORKERS; j++)
-            if (slots[j].ready_fd >= 0) close(slots[j].ready_fd);
         if (ready[0] >= 0) close(ready[0]);
         _exit(worker_run(svc, listen_fd, ready[1]));
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
     if (ready[1] >= 0) close(ready[1]);
     if (pid < 0) {
-        log_event(LOG_ERROR, "fork_failed", "error", strerror(errno), NULL);
         if (ready[0] >= 0) close(ready[0]);
         ready[0] = -1;
     } else if (ready[0] >= 0) {
         fcntl(ready[0], F_SETFL, O_NONBLOCK);
     }
     slots[i] = (slot){ .pid = pid, .gen = gen, .started = time(NULL), .ready_fd = ready[0], .ready = ready[0] < 0 };
+}
+
+/* Starts the throttle sync for the configuration in force, unless it runs or throttling is not
+ * shared; one that died within a second waits for the next pass. */
+static void spawn_syncer(const service *svc, int listen_fd)
+{
+    if (syncer > 0 || !svc->throttle || !svc->cfg.throttle_sharing || time(NULL) - syncer_started < 1) return;
+    pid_t pid = fork_child("throttle");
+    if (pid == 0) {
+        prctl(PR_SET_NAME, THROTTLE_SYNC_COMM);   /* told apart from the workers in ps and /proc */
+        close(listen_fd);
+        _exit(throttle_sync_run(svc));
+    }
+    syncer = pid > 0 ? pid : 0;
+    syncer_started = time(NULL);
 }
 
 static void forget_ready(slot *sl)
@@ -146,6 +177,10 @@ static void reload(service *svc, unsigned *gen)
     service_release(&old);
     ++*gen;
     nslots = worker_count(svc);
+    /* the sync holds the old throttle's pages and settings: the next pass starts one with the new */
+    if (syncer > 0) kill(syncer, THROTTLE_SYNC_HANDOVER);
+    syncer = 0;
+    syncer_started = 0;
     char g[16], n[16];
     snprintf(g, sizeof g, "%u", *gen);
     snprintf(n, sizeof n, "%d", nslots);
@@ -199,6 +234,7 @@ int prefork_run(service *svc, int listen_fd)
             spawn(i, svc, listen_fd, gen);
             if (slots[i].pid > 0) metrics_count(METRIC_WORKERS_STARTED);
         }
+        spawn_syncer(svc, listen_fd);
         metrics_workers_alive(alive());
         poll_ready();
         retire_one(gen);
@@ -214,6 +250,15 @@ int prefork_run(service *svc, int listen_fd)
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0) {
             sleep_ms(100);
+            continue;
+        }
+        if (pid == syncer) {
+            syncer = 0;
+            if (!stopping && WIFSIGNALED(status)) {
+                char why[16];
+                snprintf(why, sizeof why, "%d", WTERMSIG(status));
+                log_event(LOG_WARN, "throttle_sync_died", "signal", why, "action", "respawn", NULL);
+            }
             continue;
         }
         int i = slot_of(pid);
@@ -246,10 +291,11 @@ int prefork_run(service *svc, int listen_fd)
     time_t deadline = time(NULL) + svc->cfg.drain_seconds;
     time_t last_signal = time(NULL);
     signal_workers(SIGTERM);
-    while (alive() > 0) {
+    while (alive() > 0 || syncer > 0) {
         int status;
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == syncer) syncer = 0;
             int i = slot_of(pid);
             if (i >= 0) slots[i].pid = 0, forget_ready(&slots[i]);
             metrics_workers_alive(alive());

@@ -4,6 +4,7 @@
 # the primary's postmaster, a patronictl switchover, a standby killed and brought back, a certgraph
 # node killed, and a COMMIT left unanswered on purpose (committed, and not). After each: answers
 # only 201 or 503 (none for the standby), every acknowledged write in PostgreSQL, service back.
+# Last, with throttling on: one tenant's burst through both nodes gets one budget, not two.
 # The outage windows are printed, not asserted against the clock (shared, noisy machines): the
 # assertion is that service comes back at all within 30 s.
 set -eu
@@ -220,6 +221,56 @@ esac
 metrics=$(curl -s --cacert "$CERTGRAPH_CA" "$URL1/metrics")
 in_doubt_seen=$(printf '%s\n' "$metrics" | awk '/^certgraph_commits_in_doubt_total/ { n += $2 } END { print n + 0 }')
 [ "$in_doubt_seen" -ge 2 ] || fail "/metrics counts $in_doubt_seen COMMITs in doubt, not 2: $(printf '%s\n' "$metrics" | grep in_doubt)"
+
+# 6. One budget across the nodes: both pools again with throttling on (a tenant's 400 requests in
+# any 60 s), then one tenant's GETs through both nodes at once, far past the budget. Together the
+# nodes must admit the one budget (within 10 %), not one per node; the rest are 429s.
+BUDGET=400
+for n in 1 2; do kill -TERM "$(cat "$t/var/ha/node$n/run/certgraphd.pid")"; done
+i=0
+pools_alive() { for n in 1 2; do kill -0 "$(cat "$t/var/ha/node$n/run/certgraphd.pid")" 2>/dev/null && return 0; done; return 1; }
+while pools_alive; do
+  i=$((i + 1)); [ "$i" -lt 100 ] || fail "the pools did not stop"
+  sleep 0.1
+done
+CERTGRAPH_THROTTLING=on CERTGRAPH_THROTTLE_WINDOW=60 CERTGRAPH_TENANT_REQUESTS=$BUDGET stack ha-up >/dev/null 2>"$t/up.err" \
+  || { cat "$t/up.err" >&2; fail "ha-up with throttling on"; }
+sleep 1   # each node's throttle sync has seen the other
+tenant=$(cat /proc/sys/kernel/random/uuid)
+TT=$(CERTGRAPH_JWT_SIGNING_KEY=$CERTGRAPH_JWT_SIGNING_KEY "$CERTGRAPH_CTL" token --tenant "$tenant")
+for n in 1 2; do
+  eval "u=\$URL$n"
+  yes "url = \"$u$STATES?\$top=1\"
+output = \"/dev/null\"" | head -n 500 > "$t/urls.$n"
+done
+# 3 s of GETs at each node, 500 at a time over 4 connections: a dozen syncs
+burst() { # node
+  end=$(( $(date +%s) + 3 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    curl -s --parallel --parallel-max 4 --cacert "$CERTGRAPH_CA" -H "Authorization: Bearer $TT" -w '%{http_code}\n' \
+      -K "$t/urls.$1" >> "$t/codes.$1"
+  done
+}
+started_burst=$(date +%s.%N)
+for n in 1 2; do burst "$n" & done
+wait
+took=$(echo "$(date +%s.%N) $started_burst" | awk '{ printf "%.1f", $1 - $2 }')
+for n in 1 2; do
+  other=$(grep -v -x -e 200 -e 429 "$t/codes.$n" | sort | uniq -c | tr '\n' ' ')
+  [ -z "$other" ] || fail "throttled burst: node $n answered $other"
+done
+ok1=$(grep -c -x 200 "$t/codes.1" || true); ok2=$(grep -c -x 200 "$t/codes.2" || true)
+ok=$((ok1 + ok2))
+sent=$(cat "$t"/codes.* | wc -l)
+say "one budget of $BUDGET over two nodes: $sent GETs in $took s; admitted $ok1 + $ok2 = $ok ($(( ok * 100 / BUDGET )) % of the budget), the rest 429"
+[ "$ok1" -gt 0 ] && [ "$ok2" -gt 0 ] || fail "a node admitted nothing: $ok1 and $ok2"
+[ "$ok" -le $((BUDGET * 11 / 10)) ] || fail "two nodes let $ok through a budget of $BUDGET"
+[ "$ok" -ge $((BUDGET * 9 / 10)) ] || fail "two nodes together let only $ok of a budget of $BUDGET through"
+for n in 1 2; do
+  eval "u=\$URL$n"
+  nodes=$(curl -s --cacert "$CERTGRAPH_CA" "$u/metrics" | awk '$1 == "certgraph_throttle_nodes" { print $2 }')
+  [ "$nodes" = 2 ] || fail "node $n counts $nodes nodes sharing the budgets"
+done
 
 for n in 1 2; do cp "$t/var/ha/node$n/run/certgraphd.pid" "$t/pool$n.pid"; done
 stack ha-down >/dev/null 2>&1 || fail "ha-down"

@@ -1,5 +1,6 @@
 /* See client.h. */
 #include "client.h"
+#include "throttle_sync.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -925,7 +926,7 @@ pid_t cg_master_pid(void)
     return (pid_t)pid;
 }
 
-int cg_children(pid_t pid, pid_t *out, int max)
+int cg_workers(pid_t pid, pid_t *out, int max)
 {
     DIR *d = opendir("/proc");
     cr_assert_not_null(d, "cannot read /proc");
@@ -942,6 +943,7 @@ int cg_children(pid_t pid, pid_t *out, int max)
         stat[len] = '\0';
         const char *close = strrchr(stat, ')');
         if (!close) continue;
+        if (strncmp(stat + strcspn(stat, "("), "(" THROTTLE_SYNC_COMM ")", strlen(THROTTLE_SYNC_COMM) + 2) == 0) continue;
         char state = 0;
         long ppid = 0;
         if (sscanf(close + 1, " %c %ld", &state, &ppid) != 2) continue;

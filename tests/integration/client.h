@@ -185,8 +185,8 @@ char *cg_db_value(const char *sql, int nparams, const char *const *params);
 
 /* The certgraphd master pid from CERTGRAPH_TEST_PIDFILE. */
 pid_t cg_master_pid(void);
-/* Children of pid (up to max), their number. */
-int cg_children(pid_t pid, pid_t *out, int max);
+/* The pool workers of master pid (its children but the throttle sync), up to max; their number. */
+int cg_workers(pid_t pid, pid_t *out, int max);
 
 /* GET /metrics (asserting 200 and the Prometheus media type), and one series' value in it (its whole
  * name with labels, e.g. certgraph_workers_alive); 0 when absent, as Prometheus reads it. */

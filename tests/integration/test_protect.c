@@ -66,6 +66,32 @@ Test(zz_protect, a_burst_past_the_tenant_budget_gets_429_and_other_tenants_are_u
     cr_assert_eq(gets(second, 1), 1);
 }
 
+/* Another node on the same database, as its throttle sync leaves things: alive, and 15 of the
+ * tenant's 20 spent there this second. This node admits the 5 left, however they are spread over
+ * its syncs, publishes them under its own name, and counts two nodes. */
+Test(zz_protect, what_another_node_admitted_counts_against_the_budget_here)
+{
+    cg_restart_pool(SMALL_BUDGETS " CERTGRAPH_THROTTLE_SYNC_MS=50");
+    const char *tenant = cg_new_tenant();
+    const char *params[] = { tenant };
+    cg_db_value("INSERT INTO throttle_node VALUES ('other-node:1', now()) "
+                "ON CONFLICT (node) DO UPDATE SET seen = now() RETURNING node", 0, NULL);
+    cg_db_value("INSERT INTO throttle_count VALUES ('other-node:1', 'tenant', $1, extract(epoch FROM now())::bigint, 15, 0) "
+                "RETURNING key", 1, params);
+    cg_sleep_ms(300);   /* a few syncs */
+    const char *token = cg_tenant_token(tenant);
+    int ok = 0;
+    for (int i = 0; i < 15; i++, cg_sleep_ms(100)) ok += gets(token, 1);
+    cr_assert_eq(ok, 5, "the other node spent 15 of 20; this one let %d through", ok);
+    cg_sleep_ms(200);
+    cr_assert_str_eq(cg_db_value("SELECT sum(requests) FROM throttle_count WHERE scope = 'tenant' AND key = $1 "
+                                 "AND node <> 'other-node:1'", 1, params),
+                     "5", "this node's own count is shared");
+    cg_response *m = cg_metrics();
+    cr_assert_eq(cg_metric(m, "certgraph_throttle_nodes"), 2);
+    cr_assert_gt(cg_metric(m, "certgraph_throttle_syncs_total{outcome=\"ok\"}"), 0);
+}
+
 Test(zz_protect, the_application_budget_holds_apart_from_the_tenants)
 {
     cg_restart_pool(SMALL_BUDGETS);

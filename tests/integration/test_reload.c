@@ -88,7 +88,7 @@ static bool replaced(pid_t master, const pid_t *old, int n)
 {
     for (int tries = 0; tries < 150; tries++) {
         pid_t now[256];
-        int m = cg_children(master, now, 256), kept = 0;
+        int m = cg_workers(master, now, 256), kept = 0;
         for (int i = 0; i < m; i++) kept += any_of(old, n, now[i]);
         if (kept == 0 && m == n) return true;
         cg_sleep_ms(100);
@@ -113,7 +113,7 @@ Test(zz_reload, sighup_under_load_replaces_every_worker_and_no_request_fails)
     write_conf(ROOMY);
     pid_t master = cg_restart_pool(cg_fmt("CERTGRAPH_CONFIG='%s'", conf_path()));
     pid_t before[256];
-    int n = cg_children(master, before, 256);
+    int n = cg_workers(master, before, 256);
     cr_assert(n >= 1);
     const char *token = cg_tenant_token(cg_new_tenant());
     const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"before the reload\"}");
@@ -197,7 +197,7 @@ Test(zz_reload, an_old_worker_retires_only_once_its_replacement_is_ready)
     write_conf(ROOMY);
     pid_t master = cg_restart_pool(cg_fmt("CERTGRAPH_CONFIG='%s' CERTGRAPH_POOL_DB='%s'", conf_path(), db));
     pid_t before[256];
-    int n = cg_children(master, before, 256);
+    int n = cg_workers(master, before, 256);
     cr_assert(n >= 2);
     const char *token = cg_tenant_token(cg_new_tenant());
     const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"slow starters\"}");
@@ -229,7 +229,7 @@ Test(zz_reload, a_broken_file_is_refused_and_the_old_configuration_keeps_serving
     write_conf(cg_fmt(ROOMY "chaos = \"rate=1 status=503 tenants=%s\"\n", victim));
     pid_t master = cg_restart_pool(cg_fmt("CERTGRAPH_CONFIG='%s'", conf_path()));
     pid_t before[256];
-    int n = cg_children(master, before, 256);
+    int n = cg_workers(master, before, 256);
     write_conf(ROOMY "throttle_window = forever\n");
     cr_assert_eq(kill(master, SIGHUP), 0);
     bool refused = false;
@@ -240,7 +240,7 @@ Test(zz_reload, a_broken_file_is_refused_and_the_old_configuration_keeps_serving
     cr_assert(refused, "no reload_refused event in the log");
     cr_assert(log_has("throttle_window (CERTGRAPH_THROTTLE_WINDOW): a whole number"), "the refusal does not say why");
     pid_t after[256];
-    int m = cg_children(master, after, 256);
+    int m = cg_workers(master, after, 256);
     cr_assert_eq(m, n);
     for (int i = 0; i < m; i++) cr_assert(any_of(before, n, after[i]), "a worker was replaced by a refused reload");
     cg_assert_error(cg_get("/beta" ECSC, cg_tenant_token(victim)), 503, "ServiceUnavailable", "chaos");

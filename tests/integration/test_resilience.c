@@ -75,7 +75,7 @@ static void kill_one_and_recover(pid_t master, int n, pid_t victim, const char *
     int m = 0;
     long long until = cg_now_us() + 5000000;
     do {
-        m = cg_children(master, after, 256);
+        m = cg_workers(master, after, 256);
         if (m == n && !contains(after, m, victim)) break;
         cg_sleep_ms(100);
     } while (cg_now_us() < until);
@@ -88,7 +88,7 @@ Test(zz_resilience, a_killed_worker_is_replaced_and_requests_keep_succeeding)
     const char *token = cg_tenant_token(cg_new_tenant());
     pid_t master = cg_master_pid();
     pid_t before[256];
-    int n = cg_children(master, before, 256);
+    int n = cg_workers(master, before, 256);
     cr_assert(n >= 1 && n <= 256, "certgraphd master %d has %d workers", (int)master, n);
     const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"before the kill\"}");
     const char *item = cg_fmt("/beta%s/%s", ECSC, id);
@@ -119,7 +119,7 @@ Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_resta
     const char *token = cg_tenant_token(tenant);
     pid_t master = cg_master_pid();
     pid_t workers[256];
-    int nworkers = cg_children(master, workers, 256);
+    int nworkers = cg_workers(master, workers, 256);
 
     /* Writes acknowledged before the stop. */
     enum { N = 8 };
@@ -156,7 +156,7 @@ Test(zz_resilience, postgres_down_is_503_and_acknowledged_writes_survive_a_resta
             cr_assert(!strcasestr(message, internals[k]), "the 503 message shows internals: %s", message);
     }
     cr_assert_eq(kill(master, 0), 0, "the certgraphd master died while PostgreSQL was down");
-    cr_assert_eq(cg_children(master, workers, 256), nworkers, "workers died while PostgreSQL was down");
+    cr_assert_eq(cg_workers(master, workers, 256), nworkers, "workers died while PostgreSQL was down");
 
     start_postgres();
 
@@ -198,7 +198,7 @@ Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_re
     const char *token = cg_tenant_token(cg_new_tenant());
     pid_t master = cg_restart_pool("CERTGRAPH_MAX_REQUESTS=10");
     pid_t first[256];
-    int n = cg_children(master, first, 256);
+    int n = cg_workers(master, first, 256);
     cr_assert(n >= 1, "no workers after the restart");
     const char *id = cg_create("beta", ECSC, token, "{\"subject\":\"recycled\"}");
 
@@ -215,7 +215,7 @@ Test(zz_resilience, workers_are_recycled_after_max_requests_without_failing_a_re
     pid_t after[256];
     int m = 0;
     for (int tries = 0; tries < 50; tries++) {   /* a replacement may be on its way */
-        m = cg_children(master, after, 256);
+        m = cg_workers(master, after, 256);
         if (m == n) break;
         cg_sleep_ms(100);
     }
@@ -234,7 +234,7 @@ Test(zz_resilience, sigterm_drains_the_pool_and_a_restart_serves_again)
     const char *token = cg_tenant_token(cg_new_tenant());
     pid_t master = cg_master_pid();
     pid_t workers[256];
-    int n = cg_children(master, workers, 256);
+    int n = cg_workers(master, workers, 256);
     cr_assert(n >= 1);
     cr_assert_eq(kill(master, SIGTERM), 0);
     /* Idle workers stop at once; the master follows them. */
