@@ -42,6 +42,7 @@ typedef struct bucket {
     long long remote_free_ms; /* when the other nodes' oldest counted second leaves the window */
     unsigned epoch;         /* the shares in force are from this sync; another: none yet */
     unsigned computed;      /* the sync that computed the pending shares */
+    bool asked;             /* ... and found requests here since the sync before: an even share */
     ring all, writes;
     long long times[];      /* all's cap entries, then writes' */
 } bucket;
@@ -354,7 +355,7 @@ static void count_seconds(bucket *b, const table *tb, bool writes, long long sin
     }
 }
 
-int throttle_local_counts(throttle *t, long long since_second, long long now_ms, long long wall_ms,
+int throttle_local_counts(throttle *t, long long since_second, long long changed_ms, long long now_ms, long long wall_ms,
                           throttle_count **rows, int *cap)
 {
     now_ms += 1;   /* as throttle_admit stores them */
@@ -371,7 +372,7 @@ int throttle_local_counts(throttle *t, long long since_second, long long now_ms,
         const table *tb = app ? &t->apps : &t->tenants;
         bucket *b;
         for (int i = 0; ok && (b = next_claimed(t, tb, &i));) {
-            if (b->newest_ms < since_ms) continue;
+            if (b->newest_ms < since_ms || b->newest_ms < changed_ms + 1) continue;
             memset(counts, 0, 2 * (size_t)span * sizeof *counts);
             count_seconds(b, tb, false, since_ms, since_second, now_ms, wall_ms, counts, span);
             count_seconds(b, tb, true, since_ms, since_second, now_ms, wall_ms, counts + span, span);
@@ -425,8 +426,8 @@ void throttle_share(throttle *t, const throttle_remote *remote, int n, int nodes
             bool live = b->newest_ms > now_ms - t->window_ms || b->all.remote || b->writes.remote || b->all.reserved ||
                         b->writes.reserved;
             if (!live) continue;
-            int parts = b->asked_ms > t->shared_ms ? t->pending_nodes
-                                                   : t->pending_nodes * t->pending_nodes * FIRST_PARTS;
+            b->asked = b->asked_ms > t->shared_ms;
+            int parts = b->asked ? t->pending_nodes : t->pending_nodes * t->pending_nodes * FIRST_PARTS;
             for (int w = 0; w < 2; w++) ring_of(b, w)->pending = part_of(room_left(t, b, tb, w, now_ms), parts);
             b->computed = t->computed;
         }
@@ -444,7 +445,8 @@ int throttle_pending(throttle *t, throttle_count **rows, int *cap)
         const table *tb = app ? &t->apps : &t->tenants;
         bucket *b;
         for (int i = 0; ok && (b = next_claimed(t, tb, &i));) {
-            if (b->computed != t->computed || (!b->all.pending && !b->writes.pending)) continue;
+            /* a first part is what any node may admit unannounced; only even shares are promised */
+            if (b->computed != t->computed || !b->asked || (!b->all.pending && !b->writes.pending)) continue;
             throttle_count row = { .app = app, .requests = b->all.pending, .writes = b->writes.pending };
             snprintf(row.key, sizeof row.key, "%s", b->key);
             ok = add_row(rows, &n, cap, &row);

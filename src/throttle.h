@@ -42,10 +42,10 @@ typedef struct throttle_count {
 } throttle_count;
 
 /* Fills *rows (grown with realloc, *cap its room) with a row per key and second, from since_second
- * to now, in which this node admitted anything. now_ms (throttle_now_ms) and wall_ms (Unix
- * milliseconds) are read together: they map one clock onto the other. The number of rows, -1 when
- * out of memory. */
-int throttle_local_counts(throttle *t, long long since_second, long long now_ms, long long wall_ms,
+ * to now, in which this node admitted anything, for the keys admitted since changed_ms (monotonic;
+ * 0: all). now_ms (throttle_now_ms) and wall_ms (Unix milliseconds) are read together: they map one
+ * clock onto the other. The number of rows, -1 when out of memory. */
+int throttle_local_counts(throttle *t, long long since_second, long long changed_ms, long long now_ms, long long wall_ms,
                           throttle_count **rows, int *cap);
 
 /* What the other nodes admitted of one key in the window, and what their shares in force still let

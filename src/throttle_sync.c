@@ -16,6 +16,7 @@
 /* Rows older than the window by this much are deleted, by whichever node gets there first. */
 #define KEEP_PAST_WINDOW_SECONDS 10
 #define CLEANUP_EVERY_MS 5000
+#define SINCE_MARGIN_MS 100
 /* A node is alive while its last sync is this recent. */
 #define ALIVE_SECONDS "3"
 
@@ -162,17 +163,20 @@ int throttle_sync_run(const service *svc)
     arena *a = arena_new(64 * 1024);
     throttle_count *rows = NULL;
     int rows_cap = 0;
-    long long published = -1;   /* the second up to which the database has this node's counts; -1: none */
+    /* when the last sync read the clocks (the database has every count from before); -1: never */
+    long long published_ms = -1, published_wall = -1;
     long long last_cleanup = 0;
     bool failing = false;
     while (!stop_requested && d) {
         long long started = throttle_now_ms();
         long long now_ms = started, wall_ms = wall_ms_now(), now_second = wall_ms / 1000;
         /* After a failure (or a failover, which empties unlogged tables) the whole window again;
-         * else the seconds since the last sync and the one before it, which a request that read
-         * the clock just before that sync may still have joined. */
-        long long since = published < 0 ? now_second - window : published - 1;
-        int n = throttle_local_counts(t, since, now_ms, wall_ms, &rows, &rows_cap);
+         * else the keys admitted since the last sync, each with its whole seconds since then. The
+         * margin: a request that read the clock just before that sync may have joined after it. */
+        bool all = published_ms < 0;
+        long long since = all ? now_second - window : (published_wall - SINCE_MARGIN_MS) / 1000;
+        int n = throttle_local_counts(t, since, all ? 0 : published_ms - SINCE_MARGIN_MS, now_ms, wall_ms, &rows,
+                                      &rows_cap);
         bool ok = n >= 0;
         if (ok) {
             char from[24];
@@ -202,7 +206,8 @@ int throttle_sync_run(const service *svc)
             log_event(ok ? LOG_INFO : LOG_WARN, ok ? "throttle_sync_restored" : "throttle_sync_failed", "node", node,
                       "action", ok ? "sharing budgets" : "counting on this node alone after 3 s", NULL);
         }
-        published = ok ? now_second : -1;
+        published_ms = ok ? now_ms : -1;
+        published_wall = ok ? wall_ms : -1;
         arena_reset(a);
         long long spent = throttle_now_ms() - started;
         if (spent < svc->cfg.throttle_sync_ms) sleep_ms((int)(svc->cfg.throttle_sync_ms - spent));

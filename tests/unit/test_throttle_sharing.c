@@ -41,7 +41,7 @@ static throttle_remote *remote_of(throttle_remote *out, int *m, int max, bool ap
 static void sync_one(throttle **nodes, published *db, int n, int self, long long now_ms)
 {
     long long wall = now_ms + WALL_OFFSET, from = wall / 1000 - 20;
-    db[self].ncounts = throttle_local_counts(nodes[self], from, now_ms, wall, &db[self].counts, &db[self].counts_cap);
+    db[self].ncounts = throttle_local_counts(nodes[self], from, 0, now_ms, wall, &db[self].counts, &db[self].counts_cap);
     cr_assert_geq(db[self].ncounts, 0);
     throttle_remote remote[64];
     int m = 0;
@@ -160,18 +160,19 @@ Test(throttle_sharing, local_counts_are_per_key_and_second_with_the_writes_among
     long long wall0 = 1700000100000LL, now0 = wall0 - WALL_OFFSET;   /* second 1700000100 starts at now0 */
     int retry;
     for (int i = 0; i < 3; i++) throttle_admit(t, T1, "a", false, now0 + 200, &retry);
+    throttle_admit(t, T1, "c", false, now0 + 300, &retry);   /* c: only before 1 s */
     throttle_admit(t, T1, "a", true, now0 + 1500, &retry);
     throttle_admit(t, T1, "b", false, now0 + 1500, &retry);
     throttle_count *rows = NULL;
     int cap = 0;
-    int n = throttle_local_counts(t, 1700000100LL, now0 + 1600, wall0 + 1600, &rows, &cap);
-    /* the tenant in two seconds, application a in two, application b in one */
-    cr_assert_eq(n, 5);
+    int n = throttle_local_counts(t, 1700000100LL, 0, now0 + 1600, wall0 + 1600, &rows, &cap);
+    /* the tenant in two seconds, application a in two, b and c in one each */
+    cr_assert_eq(n, 6);
     int seen = 0;
     for (int i = 0; i < n; i++) {
         const throttle_count *c = &rows[i];
         if (!c->app && c->second == 1700000100LL) {
-            cr_assert(c->requests == 3 && c->writes == 0, "%d %d", c->requests, c->writes);
+            cr_assert(c->requests == 4 && c->writes == 0, "%d %d", c->requests, c->writes);
             seen |= 1;
         }
         if (!c->app && c->second == 1700000101LL) {
@@ -187,8 +188,12 @@ Test(throttle_sharing, local_counts_are_per_key_and_second_with_the_writes_among
     free(rows);
     rows = NULL;
     cap = 0;
-    cr_assert_eq(throttle_local_counts(t, 1700000101LL, now0 + 1600, wall0 + 1600, &rows, &cap), 3,
-                 "from the second second on: the tenant, a and b once each");
+    cr_assert_eq(throttle_local_counts(t, 1700000101LL, 0, now0 + 1600, wall0 + 1600, &rows, &cap), 3,
+                 "from the second second on: the tenant, a and b once each (c had nothing then)");
+    cr_assert_eq(throttle_local_counts(t, 1700000100LL, now0 + 1000, now0 + 1600, wall0 + 1600, &rows, &cap), 5,
+                 "the keys admitted since 1 s, each with all its seconds: all but c");
+    cr_assert_eq(throttle_local_counts(t, 1700000100LL, now0 + 1550, now0 + 1600, wall0 + 1600, &rows, &cap), 0,
+                 "nothing admitted since 1.55 s");
     free(rows);
     throttle_free(t);
 }
