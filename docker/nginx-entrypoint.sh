@@ -8,7 +8,14 @@ host=${CERTGRAPH_UPSTREAM_HOST:-certgraph}
 every=${CERTGRAPH_RESOLVE_SECONDS:-2}
 addresses() { getent ahosts "$host" 2>/dev/null | awk '{ print $1 }' | sort -u | tr '\n' ' '; }
 
-nginx -c /etc/nginx/certgraph.conf &
+conf=/etc/nginx/certgraph.conf
+if [ "$host" != certgraph ]; then
+  # the image's configuration names the pool "certgraph": another name (one pool per node in the
+  # several-node file) is rendered at start into the tmpfs
+  conf=/var/cache/nginx/certgraph.conf
+  NGINX_UPSTREAM=$host:9000 sh /opt/certgraph/scripts/nginx-render.sh docker > "$conf" || exit 1
+fi
+nginx -c "$conf" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
 trap 'kill -QUIT "$pid" 2>/dev/null' QUIT

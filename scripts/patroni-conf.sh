@@ -51,6 +51,9 @@ ${PC_POST_BOOTSTRAP:+  post_bootstrap: $PC_POST_BOOTSTRAP
   data_dir: $PC_DATA
   bin_dir: $PC_BIN
   pgpass: $PC_RUN/pgpass
+  # a new standby copies the primary at once: a spread checkpoint after CREATE DATABASE took minutes
+  basebackup:
+    - checkpoint: 'fast'
   parameters:
     unix_socket_directories: '$PC_RUN'
     password_encryption: scram-sha-256

@@ -131,8 +131,7 @@ static bool share(throttle *t, arena *a, const db_rows *rows, long long now_ms, 
         const char *v[7];
         for (int c = 0; c < 7; c++)
             if (!(v[c] = db_rows_cell(rows, i, c))) return false;
-        if (i == 0) {
-            if (strcmp(v[0], "nodes") != 0) return false;
+        if (strcmp(v[0], "nodes") == 0) {   /* one row, wherever UNION ALL puts it */
             nodes = 1 + atoi(v[2]);
             continue;
         }
