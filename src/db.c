@@ -500,6 +500,5 @@ const char *db_rows_cell(const db_rows *r, int row, int col)
 
 const char *db_rows_scalar(const db_rows *r)
 {
-    if (PQntuples(r->result) < 1 || PQnfields(r->result) < 1 || PQgetisnull(r->result, 0, 0)) return NULL;
-    return PQgetvalue(r->result, 0, 0);
+    return db_rows_cell(r, 0, 0);
 }

@@ -36,7 +36,6 @@ typedef struct ring {
 
 typedef struct bucket {
     char key[THROTTLE_KEY_MAX];
-    bool used;              /* false: never claimed, so a probe for a key stops here */
     long long newest_ms;    /* the newest admission here; 0: none */
     long long asked_ms;     /* the newest request here, admitted or not */
     long long remote_free_ms; /* when the other nodes' oldest counted second leaves the window */
@@ -65,7 +64,8 @@ struct throttle {
     long long shared_ms;    /* when the pending shares were computed */
     int nodes, pending_nodes;
     unsigned epoch, computed;
-    /* Which slots were ever claimed, so the sync walks those and never touches (so maps) the rest. */
+    /* Which slots were ever claimed (tenants', then applications'): a probe for a key stops at one
+     * never claimed, and the sync walks the claimed ones without touching (so mapping) the rest. */
     unsigned char claimed[TENANT_SLOTS + APP_SLOTS];
 };
 
@@ -129,11 +129,21 @@ static bool shared(const throttle *t, long long now_ms)
     return t->synced_ms && now_ms - t->synced_ms <= SHARE_STALE_MS;
 }
 
-static bool idle(const throttle *t, const bucket *b, long long now_ms)
+/* ... and shares hold while there are other nodes to share with. */
+static bool sharing_out(const throttle *t, long long now_ms)
 {
-    if (!b->used) return true;
-    bool remote = shared(t, now_ms) && (b->all.remote > 0 || b->writes.remote > 0 || b->all.reserved > 0);
-    return !remote && b->newest_ms <= now_ms - t->window_ms;
+    return shared(t, now_ms) && t->nodes > 1;
+}
+
+/* The other nodes have admitted or been promised some of the key's budget. */
+static bool others_hold(const bucket *b)
+{
+    return b->all.remote > 0 || b->writes.remote > 0 || b->all.reserved > 0 || b->writes.reserved > 0;
+}
+
+static bool in_window(const throttle *t, const bucket *b, long long now_ms)
+{
+    return b->newest_ms > now_ms - t->window_ms;
 }
 
 /* The key's bucket, claiming a free or idle one (nothing in the window) when it has none; NULL when
@@ -145,24 +155,30 @@ static bucket *find(throttle *t, const table *tb, const char *key, long long now
     int spare_at = 0;
     for (int probe = 0; probe < MAX_PROBES; probe++) {
         int i = (int)((h + (unsigned)probe) % (unsigned)tb->nslots);
+        bool claimed = t->claimed[tb->base + i];
         bucket *b = slot_at(t, tb, i);
-        if (b->used && strcmp(b->key, key) == 0) return b;
-        if (!spare && idle(t, b, now_ms)) spare = b, spare_at = i;
-        if (!b->used) break;   /* never used: the key is not further along */
+        if (claimed && strcmp(b->key, key) == 0) return b;
+        /* idle: nothing in its window, here or (while syncs last) elsewhere */
+        bool idle = !claimed || (!in_window(t, b, now_ms) && !(shared(t, now_ms) && others_hold(b)));
+        if (!spare && idle) spare = b, spare_at = i;
+        if (!claimed) break;   /* never claimed: the key is not further along */
     }
     if (!spare) return NULL;
     memset(spare, 0, tb->slot_size);
-    spare->used = true;
     t->claimed[tb->base + spare_at] = 1;
     snprintf(spare->key, sizeof spare->key, "%s", key);
     return spare;
 }
 
-/* The next claimed slot from *i on, NULL past the last. */
-static bucket *next_claimed(throttle *t, const table *tb, int *i)
+/* The next claimed bucket of either table from *at on (tenants', then applications'), and its table
+ * in *tb; NULL past the last. */
+static bucket *next_claimed(throttle *t, int *at, const table **tb)
 {
-    for (; *i < tb->nslots; ++*i)
-        if (t->claimed[tb->base + *i]) return slot_at(t, tb, (*i)++);
+    for (; *at < TENANT_SLOTS + APP_SLOTS; ++*at) {
+        if (!t->claimed[*at]) continue;
+        *tb = *at < t->apps.base ? &t->tenants : &t->apps;
+        return slot_at(t, *tb, (*at)++ - (*tb)->base);
+    }
     return NULL;
 }
 
@@ -237,12 +253,9 @@ static long long ring_wait(throttle *t, bucket *b, const table *tb, bool writes,
         return wait > 0 ? wait : 1;
     }
     long long wait = 0;
-    if (r->count >= (unsigned)room) {
-        /* the room-th newest entry must have left the window */
-        long long kth = ring_times(b, tb, writes)[(r->next + (unsigned)cap - (unsigned)room) % (unsigned)cap];
-        wait = kth + t->window_ms - now_ms;
-    }
-    if (wait <= 0 && sharing && t->nodes > 1 && r->share <= 0) wait = 1;   /* a sync soon shares out more */
+    if (r->count >= (unsigned)room)   /* the room-th newest entry must have left the window */
+        wait = ring_at(b, tb, writes, r->count - (unsigned)room) + t->window_ms - now_ms;
+    if (wait <= 0 && sharing_out(t, now_ms) && r->share <= 0) wait = 1;   /* a sync soon shares out more */
     return wait > 0 ? wait : 0;
 }
 
@@ -253,7 +266,7 @@ static void ring_push(throttle *t, bucket *b, const table *tb, bool writes, long
     ring_times(b, tb, writes)[r->next] = now_ms;
     r->next = (r->next + 1) % cap;
     if (r->count < cap) r->count++;
-    if (shared(t, now_ms) && t->nodes > 1) r->share--;
+    if (sharing_out(t, now_ms)) r->share--;
     b->newest_ms = now_ms;
 }
 
@@ -261,7 +274,7 @@ static long long bucket_wait(throttle *t, bucket *b, const table *tb, bool write
 {
     if (!b) return 0;
     b->asked_ms = now_ms;
-    if (shared(t, now_ms) && t->nodes > 1 && b->epoch != t->epoch) first_shares(t, b, tb, now_ms);
+    if (sharing_out(t, now_ms) && b->epoch != t->epoch) first_shares(t, b, tb, now_ms);
     long long w = ring_wait(t, b, tb, false, now_ms);
     if (write) {
         long long ww = ring_wait(t, b, tb, true, now_ms);
@@ -344,11 +357,9 @@ static bool add_row(throttle_count **rows, int *n, int *cap, const throttle_coun
 static void count_seconds(bucket *b, const table *tb, bool writes, long long since_ms, long long first,
                           long long now_ms, long long wall_ms, int *counts, int span)
 {
-    const ring *r = ring_of(b, writes);
-    unsigned cap = (unsigned)cap_of(tb, writes);
-    const long long *times = ring_times(b, tb, writes);
-    for (unsigned i = 1; i <= r->count; i++) {
-        long long at = times[(r->next + cap - i) % cap];   /* newest first */
+    unsigned count = ring_of(b, writes)->count;
+    for (unsigned i = count; i-- > 0;) {   /* newest first */
+        long long at = ring_at(b, tb, writes, i);
         if (at < since_ms) break;
         long long s = unix_second_of(at, now_ms, wall_ms) - first;
         if (s >= 0 && s < span) counts[s]++;
@@ -368,21 +379,19 @@ int throttle_local_counts(throttle *t, long long since_second, long long changed
     int n = 0;
     bool ok = true;
     lock(t);
-    for (int app = 0; app < 2 && ok; app++) {
-        const table *tb = app ? &t->apps : &t->tenants;
-        bucket *b;
-        for (int i = 0; ok && (b = next_claimed(t, tb, &i));) {
-            if (b->newest_ms < since_ms || b->newest_ms < changed_ms + 1) continue;
-            memset(counts, 0, 2 * (size_t)span * sizeof *counts);
-            count_seconds(b, tb, false, since_ms, since_second, now_ms, wall_ms, counts, span);
-            count_seconds(b, tb, true, since_ms, since_second, now_ms, wall_ms, counts + span, span);
-            for (int s = 0; s < span && ok; s++) {
-                if (!counts[s]) continue;
-                throttle_count row = { .app = app, .second = since_second + s, .requests = counts[s],
-                                       .writes = counts[span + s] };
-                snprintf(row.key, sizeof row.key, "%s", b->key);
-                ok = add_row(rows, &n, cap, &row);
-            }
+    const table *tb;
+    bucket *b;
+    for (int at = 0; ok && (b = next_claimed(t, &at, &tb));) {
+        if (b->newest_ms < since_ms || b->newest_ms < changed_ms + 1) continue;
+        memset(counts, 0, 2 * (size_t)span * sizeof *counts);
+        count_seconds(b, tb, false, since_ms, since_second, now_ms, wall_ms, counts, span);
+        count_seconds(b, tb, true, since_ms, since_second, now_ms, wall_ms, counts + span, span);
+        for (int s = 0; s < span && ok; s++) {
+            if (!counts[s]) continue;
+            throttle_count row = { .app = tb == &t->apps, .second = since_second + s, .requests = counts[s],
+                                   .writes = counts[span + s] };
+            snprintf(row.key, sizeof row.key, "%s", b->key);
+            ok = add_row(rows, &n, cap, &row);
         }
     }
     pthread_mutex_unlock(&t->lock);
@@ -396,17 +405,15 @@ void throttle_share(throttle *t, const throttle_remote *remote, int n, int nodes
     lock(t);
     t->pending_nodes = nodes > 1 ? nodes : 1;
     t->computed++;
-    for (int app = 0; app < 2; app++) {
-        const table *tb = app ? &t->apps : &t->tenants;
-        bucket *b;
-        for (int i = 0; (b = next_claimed(t, tb, &i));) {
-            b->all.remote = b->writes.remote = b->all.reserved = b->writes.reserved = 0;
-            b->remote_free_ms = 0;
-        }
+    const table *tb;
+    bucket *b;
+    for (int at = 0; (b = next_claimed(t, &at, &tb));) {
+        b->all.remote = b->writes.remote = b->all.reserved = b->writes.reserved = 0;
+        b->remote_free_ms = 0;
     }
     for (int i = 0; i < n; i++) {
-        const table *tb = remote[i].app ? &t->apps : &t->tenants;
-        bucket *b = find(t, tb, remote[i].key, now_ms);
+        tb = remote[i].app ? &t->apps : &t->tenants;
+        b = find(t, tb, remote[i].key, now_ms);
         if (!b) continue;   /* as a key past the slots: admitted uncounted */
         b->all.remote = remote[i].requests;
         b->writes.remote = remote[i].writes;
@@ -419,18 +426,12 @@ void throttle_share(throttle *t, const throttle_remote *remote, int n, int nodes
      * of the room where this node was asked for the key since the last sync, so that shares computed
      * at once on every node add up to no more than it; where it was not, a first part only, which
      * leaves the room to the nodes that have the requests. */
-    for (int app = 0; app < 2 && t->pending_nodes > 1; app++) {
-        const table *tb = app ? &t->apps : &t->tenants;
-        bucket *b;
-        for (int i = 0; (b = next_claimed(t, tb, &i));) {
-            bool live = b->newest_ms > now_ms - t->window_ms || b->all.remote || b->writes.remote || b->all.reserved ||
-                        b->writes.reserved;
-            if (!live) continue;
-            b->asked = b->asked_ms > t->shared_ms;
-            int parts = b->asked ? t->pending_nodes : t->pending_nodes * t->pending_nodes * FIRST_PARTS;
-            for (int w = 0; w < 2; w++) ring_of(b, w)->pending = part_of(room_left(t, b, tb, w, now_ms), parts);
-            b->computed = t->computed;
-        }
+    for (int at = 0; t->pending_nodes > 1 && (b = next_claimed(t, &at, &tb));) {
+        if (!in_window(t, b, now_ms) && !others_hold(b)) continue;
+        b->asked = b->asked_ms > t->shared_ms;
+        int parts = b->asked ? t->pending_nodes : t->pending_nodes * t->pending_nodes * FIRST_PARTS;
+        for (int w = 0; w < 2; w++) ring_of(b, w)->pending = part_of(room_left(t, b, tb, w, now_ms), parts);
+        b->computed = t->computed;
     }
     t->shared_ms = now_ms;
     pthread_mutex_unlock(&t->lock);
@@ -441,16 +442,14 @@ int throttle_pending(throttle *t, throttle_count **rows, int *cap)
     int n = 0;
     bool ok = true;
     lock(t);
-    for (int app = 0; app < 2 && ok && t->pending_nodes > 1; app++) {
-        const table *tb = app ? &t->apps : &t->tenants;
-        bucket *b;
-        for (int i = 0; ok && (b = next_claimed(t, tb, &i));) {
-            /* a first part is what any node may admit unannounced; only even shares are promised */
-            if (b->computed != t->computed || !b->asked || (!b->all.pending && !b->writes.pending)) continue;
-            throttle_count row = { .app = app, .requests = b->all.pending, .writes = b->writes.pending };
-            snprintf(row.key, sizeof row.key, "%s", b->key);
-            ok = add_row(rows, &n, cap, &row);
-        }
+    const table *tb;
+    bucket *b;
+    for (int at = 0; ok && t->pending_nodes > 1 && (b = next_claimed(t, &at, &tb));) {
+        /* a first part is what any node may admit unannounced; only even shares are promised */
+        if (b->computed != t->computed || !b->asked || (!b->all.pending && !b->writes.pending)) continue;
+        throttle_count row = { .app = tb == &t->apps, .requests = b->all.pending, .writes = b->writes.pending };
+        snprintf(row.key, sizeof row.key, "%s", b->key);
+        ok = add_row(rows, &n, cap, &row);
     }
     pthread_mutex_unlock(&t->lock);
     return ok ? n : -1;
@@ -460,15 +459,13 @@ void throttle_activate(throttle *t, long long now_ms)
 {
     lock(t);
     t->epoch++;
-    for (int app = 0; app < 2; app++) {
-        const table *tb = app ? &t->apps : &t->tenants;
-        bucket *b;
-        for (int i = 0; (b = next_claimed(t, tb, &i));) {
-            if (b->computed != t->computed) continue;
-            b->all.share = b->all.pending;
-            b->writes.share = b->writes.pending;
-            b->epoch = t->epoch;
-        }
+    const table *tb;
+    bucket *b;
+    for (int at = 0; (b = next_claimed(t, &at, &tb));) {
+        if (b->computed != t->computed) continue;
+        b->all.share = b->all.pending;
+        b->writes.share = b->writes.pending;
+        b->epoch = t->epoch;
     }
     t->nodes = t->pending_nodes;
     t->synced_ms = now_ms + 1;
